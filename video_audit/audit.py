@@ -1,0 +1,164 @@
+"""run_audit(path, settings) -> AuditReport: the one entry point every front end calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from video_audit import __version__
+from video_audit.disc import ClassFolder, Disc, DiscWalker
+from video_audit.media import probe
+from video_audit.rules import Finding, checks
+from video_audit.settings import AuditSettings
+from video_audit.standard import Profile, load_profile
+
+Progress = Callable[[int, int, str], None]
+"""Called as (done, total, what) while clips are probed."""
+
+
+class AuditError(Exception):
+    """The audit could not run at all (exit 2): a missing path, a bad profile."""
+
+
+@dataclass
+class AuditContext:
+    """What every rule group sees: the walked disc, the profile and the settings."""
+
+    disc: Disc
+    profile: Profile
+    settings: AuditSettings
+
+
+def _in_class(finding_path: str, cls: ClassFolder) -> bool:
+    return cls.rel == "." or finding_path == cls.rel or finding_path.startswith(cls.rel + "/")
+
+
+def _summary(findings: list[Finding]) -> dict[str, Any]:
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    infos = sum(f.severity == "info" for f in findings)
+    return {
+        "errors": errors,
+        "warnings": warnings,
+        "infos": infos,
+        "verdict": "fail" if errors else "pass",
+    }
+
+
+@dataclass
+class AuditReport:
+    """Everything one audit found, ready for any renderer."""
+
+    root: Path
+    disc: Disc
+    profile: Profile
+    findings: list[Finding]
+    started: dt.datetime
+    finished: dt.datetime
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return _summary(self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.summary["errors"] else 0
+
+    def class_findings(self, cls: ClassFolder) -> list[Finding]:
+        return [f for f in self.findings if _in_class(f.path, cls)]
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The JSON contract of DESIGN.md (findings, summary, classes), plus context."""
+        return {
+            "tool": {"name": "video-audit", "version": __version__},
+            "standard": {"id": self.profile.id, "name": self.profile.name(lang)},
+            "path": str(self.root),
+            "kind": self.disc.kind,
+            "lang": lang,
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": self.finished.isoformat(timespec="seconds"),
+            "summary": self.summary,
+            "findings": [f.to_dict(lang) for f in self.findings],
+            "classes": [self._class_dict(cls, lang) for cls in self.disc.classes],
+        }
+
+    def _class_dict(self, cls: ClassFolder, lang: str) -> dict[str, Any]:
+        found = self.class_findings(cls)
+        days = []
+        for day in cls.days:
+            day_found = [f for f in found if f.path == day.rel or f.path.startswith(day.rel + "/")]
+            days.append(
+                {
+                    "path": day.rel,
+                    "folder": day.folder,
+                    "date": day.date.isoformat() if day.date else None,
+                    "year_source": day.year_source,
+                    "summary": _summary(day_found),
+                    "clips": [
+                        {
+                            "path": clip.rel,
+                            "file": clip.filename,
+                            "kind": clip.kind,
+                            "slot": clip.name.slot if clip.name else None,
+                            "media": clip.media.to_dict() if clip.media else None,
+                            "codes": sorted({f.code for f in day_found if f.path == clip.rel}),
+                        }
+                        for clip in day.clips
+                    ],
+                }
+            )
+        return {
+            "path": cls.rel,
+            "folder": cls.folder,
+            "prefix": cls.prefix,
+            "roster": cls.roster.name if cls.roster else None,
+            "summary": _summary(found),
+            "days": days,
+            "attendance": None,
+        }
+
+
+def _sort_key(f: Finding) -> tuple[str, str]:
+    return (f.path, f.code)
+
+
+def run_audit(
+    path: Path, settings: AuditSettings | None = None, progress: Progress | None = None
+) -> AuditReport:
+    """Audit a disc root or a class folder; raises AuditError only when it cannot run at all."""
+    settings = settings or AuditSettings()
+    started = dt.datetime.now().astimezone()
+    if not path.exists():
+        raise AuditError(f"{path}: no such file or folder")
+    if not path.is_dir():
+        raise AuditError(f"{path}: not a folder (give a disc or a class folder)")
+    try:
+        profile = load_profile(settings.standard)
+    except ValueError as exc:
+        raise AuditError(str(exc)) from exc
+    disc = DiscWalker(profile, year=settings.year).walk(path)
+    clips = list(disc.clips)
+    now = dt.datetime.now().timestamp()
+    with ThreadPoolExecutor(max_workers=max(1, settings.probe_threads)) as pool:
+        for done, (clip, media) in enumerate(
+            zip(clips, pool.map(lambda c: probe(c.path, now), clips), strict=True), start=1
+        ):
+            clip.media = media
+            if progress:
+                progress(done, len(clips), clip.rel)
+    ctx = AuditContext(disc=disc, profile=profile, settings=settings)
+    findings = [f for group in checks() for f in group(ctx)]
+    findings.sort(key=_sort_key)
+    return AuditReport(
+        root=disc.root,
+        disc=disc,
+        profile=profile,
+        findings=findings,
+        started=started,
+        finished=dt.datetime.now().astimezone(),
+    )

@@ -1,0 +1,163 @@
+"""`video-audit …`: parses, calls the library, prints. Nothing else lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from video_audit import __version__
+from video_audit.audit import AuditError, AuditReport, Progress, run_audit
+from video_audit.report import FORMATS, t, write_atomic
+from video_audit.settings import AuditSettings
+
+LANGS = click.Choice(["zh", "en"])
+
+
+def _default_lang() -> str:
+    return os.environ.get("VIDEO_AUDIT_LANG", "zh") if os.environ.get("VIDEO_AUDIT_LANG") in (
+        "zh",
+        "en",
+    ) else "zh"
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit 2: the command could not run."""
+    click.echo(f"video-audit: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="video-audit")
+def main() -> None:
+    """审核培训视频光盘是否符合附件4 / Audit training-video discs against Annex 4."""
+
+
+@contextmanager
+def _progress(lang: str) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal; nothing when piped or in CI."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        console=None,
+    ) as bar:
+        task = bar.add_task(t(lang, "probing"), total=None)
+
+        def update(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def render(report: AuditReport, fmt: str, lang: str) -> bytes:
+    """The report in one of FORMATS, as bytes."""
+    if fmt == "json":
+        from video_audit.report import json_report
+
+        return json_report.render(report, lang).encode("utf-8")
+    if fmt == "html":
+        from video_audit.report import html
+
+        return html.render(report, lang).encode("utf-8")
+    if fmt == "xlsx":
+        from video_audit.report import xlsx
+
+        return xlsx.render(report, lang)
+    from video_audit.report import text
+
+    return text.render(report, lang).encode("utf-8")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--roster", type=click.Path(path_type=Path), help="名册 CSV / roster CSV")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="写入文件 / write to FILE")
+@click.option(
+    "--engine", type=click.Choice(["auto", "insightface", "embedded"]), default="auto"
+)
+@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+@click.option("--year", type=click.IntRange(2000, 2100), help="无年份日期的年份 / year of 5月24日")
+@click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
+def check(
+    path: Path,
+    roster: Path | None,
+    fmt: str,
+    out: Path | None,
+    engine: str,
+    lang: str,
+    year: int | None,
+    standard: Path | None,
+) -> None:
+    """审核光盘或班级文件夹 / audit a disc root or one class folder (exit 0 pass, 1 fail, 2 error)."""
+    if fmt == "xlsx" and out is None:
+        fail(t(lang, "needs_out", fmt=fmt))
+    if not path.exists():
+        fail(t(lang, "no_such_path", path=path))
+    if not path.is_dir():
+        fail(t(lang, "not_a_folder", path=path))
+    settings = AuditSettings(
+        standard=standard, year=year, lang=lang, roster=roster, engine=engine  # type: ignore[arg-type]
+    )
+    try:
+        with _progress(lang) as progress:
+            report = run_audit(path, settings, progress=progress)
+    except AuditError as exc:
+        fail(str(exc))
+        return
+    data = render(report, fmt, lang)
+    if out is not None:
+        try:
+            write_atomic(out, data)
+        except OSError as exc:
+            fail(t(lang, "cannot_write", path=out, detail=exc.strerror or exc))
+        click.echo(t(lang, "written", path=out), err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+def sample(outdir: Path, lang: str) -> None:
+    """生成示例光盘 / write demo discs: one compliant class, one with known faults."""
+    from video_audit.sample import write_samples
+
+    try:
+        good, bad = write_samples(outdir)
+    except OSError as exc:
+        fail(t(lang, "cannot_write", path=outdir, detail=exc.strerror or exc))
+        return
+    click.echo(t(lang, "samples_written", path=outdir, good=good.path.name, bad=bad.path.name))
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="docs/rules.md 的内容 / the docs page")
+@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+def rules(markdown: bool, lang: str) -> None:
+    """列出全部规则 / list every rule code."""
+    from video_audit.rules import catalogue
+    from video_audit.rules.docs import markdown as rules_markdown
+
+    if markdown:
+        click.echo(rules_markdown(), nl=False)
+        return
+    for r in catalogue().values():
+        click.echo(f"{r.code}  {r.severity:<7}  {r.title[lang]} — {r.description[lang]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""Walking a submitted folder into Disc → ClassFolder → Day → Clip, without touching a byte of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from video_audit.media import MediaInfo
+from video_audit.naming import (
+    ClipName,
+    FolderDate,
+    display_name,
+    parse_class_year,
+    parse_clip_name,
+    parse_folder_date,
+    split_extension,
+)
+from video_audit.standard import Profile
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+
+
+@dataclass
+class Clip:
+    """One video file in a day folder."""
+
+    path: Path
+    rel: str
+    filename: str
+    name: ClipName | None
+    media: MediaInfo | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.name.kind if self.name else None
+
+
+@dataclass
+class Day:
+    """One day folder: its date (when its name has one) and its clips."""
+
+    path: Path
+    rel: str
+    folder: str
+    folder_date: FolderDate | None
+    date: dt.date | None
+    year_source: str | None
+    clips: list[Clip] = field(default_factory=list)
+
+
+@dataclass
+class Stray:
+    """Something in the disc that does not belong, or that could not be read."""
+
+    rel: str
+    reason: str
+    error: str | None = None
+
+
+@dataclass
+class ClassFolder:
+    """One class (每期开班一个文件夹): its day folders, roster and whatever else lies there."""
+
+    path: Path
+    rel: str
+    folder: str
+    year: int | None
+    days: list[Day] = field(default_factory=list)
+    roster: Path | None = None
+    photo_dirs: list[str] = field(default_factory=list)
+
+    @property
+    def clips(self) -> Iterator[Clip]:
+        for day in self.days:
+            yield from day.clips
+
+    @property
+    def prefix(self) -> str | None:
+        """The institution+class prefix most of the class's clips carry."""
+        counts = Counter(c.name.prefix for c in self.clips if c.name)
+        if not counts:
+            return None
+        folder = unicodedata.normalize("NFKC", self.folder).replace(" ", "")
+        best = max(counts.values())
+        tied = sorted(p for p, n in counts.items() if n == best)
+        in_folder = [p for p in tied if p in folder or folder in p]
+        return (in_folder or tied)[0]
+
+
+@dataclass
+class Disc:
+    """What the audited PATH holds: a disc root of class folders, or one class folder."""
+
+    root: Path
+    kind: Literal["root", "class"]
+    classes: list[ClassFolder] = field(default_factory=list)
+    strays: list[Stray] = field(default_factory=list)
+
+    @property
+    def clips(self) -> Iterator[Clip]:
+        for cls in self.classes:
+            yield from cls.clips
+
+    def stray_count(self) -> int:
+        return len(self.strays)
+
+
+def _rel(parts: list[str]) -> str:
+    return "/".join(display_name(p) for p in parts) if parts else "."
+
+
+@dataclass
+class _Entry:
+    name: str
+    path: Path
+    is_dir: bool
+    is_link: bool
+    is_file: bool
+
+
+def _list(path: Path) -> list[_Entry]:
+    """Entries of a folder, sorted by name; links to folders are never followed (no loops)."""
+    entries: list[_Entry] = []
+    with os.scandir(path) as it:
+        for e in it:
+            is_link = e.is_symlink()
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+                is_file = e.is_file(follow_symlinks=True)
+            except OSError:
+                is_dir = is_file = False
+            entries.append(_Entry(e.name, Path(e.path), is_dir, is_link, is_file))
+    entries.sort(key=lambda x: x.name)
+    return entries
+
+
+class DiscWalker:
+    """Builds the Disc model from a folder, using the profile's name rules."""
+
+    def __init__(self, profile: Profile, year: int | None = None) -> None:
+        self.profile = profile
+        self.names = profile.names
+        self.year = year
+        self.video_ext = profile.format.video_extensions
+        self.roster_names = {n.lower() for n in profile.names.roster_files}
+
+    def walk(self, root: Path) -> Disc:
+        """Walk PATH: a class folder (it holds day folders) or a disc root (it holds classes)."""
+        root = root.resolve()
+        if self._is_class_dir(root):
+            disc = Disc(root=root, kind="class")
+            disc.classes.append(self._class(root, [], disc))
+            return disc
+        disc = Disc(root=root, kind="root")
+        for entry in self._safe_list(root, [], disc):
+            parts = [entry.name]
+            if entry.is_link and entry.is_dir:
+                disc.strays.append(Stray(_rel(parts), "link"))
+            elif entry.is_dir:
+                disc.classes.append(self._class(entry.path, parts, disc))
+            else:
+                self._loose_file(entry, parts, disc)
+        return disc
+
+    # --- recognising folders -------------------------------------------------------------
+    def _is_video(self, name: str) -> bool:
+        return split_extension(name)[1] in self.video_ext
+
+    def _looks_like_day(self, path: Path, name: str) -> bool:
+        if parse_folder_date(name, self.names):
+            return True
+        try:
+            return any(
+                e.is_file and parse_clip_name(e.name, self.names) for e in _list(path)
+            )
+        except OSError:
+            return False
+
+    def _is_class_dir(self, path: Path) -> bool:
+        try:
+            entries = _list(path)
+        except OSError:
+            return False
+        if any(e.is_file and e.name.lower() in self.roster_names for e in entries):
+            return True
+        return any(
+            e.is_dir and not e.is_link and self._looks_like_day(e.path, e.name) for e in entries
+        )
+
+    # --- walking ---------------------------------------------------------------------------
+    def _safe_list(self, path: Path, parts: list[str], disc: Disc) -> list[_Entry]:
+        try:
+            return _list(path)
+        except OSError as exc:
+            disc.strays.append(Stray(_rel(parts), "unreadable", exc.strerror or str(exc)))
+            return []
+
+    def _loose_file(self, entry: _Entry, parts: list[str], disc: Disc) -> None:
+        if entry.is_link and not entry.path.exists():
+            disc.strays.append(Stray(_rel(parts), "unreadable", "broken link"))
+        elif not entry.is_file:
+            disc.strays.append(Stray(_rel(parts), "special"))
+        elif self._is_video(entry.name):
+            disc.strays.append(Stray(_rel(parts), "clip_outside_day"))
+        else:
+            disc.strays.append(Stray(_rel(parts), "stray_file"))
+
+    def _class(self, path: Path, parts: list[str], disc: Disc) -> ClassFolder:
+        folder = display_name(path.name)
+        cls = ClassFolder(
+            path=path, rel=_rel(parts), folder=folder, year=parse_class_year(path.name, self.names)
+        )
+        entries = self._safe_list(path, parts, disc)
+        for entry in entries:
+            if entry.is_file and entry.name.lower() in self.roster_names and cls.roster is None:
+                cls.roster = entry.path
+        for entry in entries:
+            sub = [*parts, entry.name]
+            if entry.is_link and entry.is_dir:
+                disc.strays.append(Stray(_rel(sub), "link"))
+            elif entry.is_dir:
+                self._class_subfolder(cls, entry, sub, disc)
+            elif entry.path == cls.roster:
+                continue
+            else:
+                self._loose_file(entry, sub, disc)
+        return cls
+
+    def _class_subfolder(
+        self, cls: ClassFolder, entry: _Entry, parts: list[str], disc: Disc
+    ) -> None:
+        folder_date = parse_folder_date(entry.name, self.names)
+        if folder_date is None and cls.roster is not None and self._is_photo_dir(entry.path):
+            cls.photo_dirs.append(_rel(parts))
+            return
+        day = Day(
+            path=entry.path,
+            rel=_rel(parts),
+            folder=display_name(entry.name),
+            folder_date=folder_date,
+            date=None,
+            year_source=None,
+        )
+        if folder_date is not None:
+            day.date, day.year_source = self._resolve(folder_date, cls)
+        for item in self._safe_list(entry.path, parts, disc):
+            sub = [*parts, item.name]
+            if item.is_dir or (item.is_link and item.is_dir):
+                disc.strays.append(Stray(_rel(sub), "link" if item.is_link else "folder_in_day"))
+            elif item.is_link and not item.path.exists():
+                disc.strays.append(Stray(_rel(sub), "unreadable", "broken link"))
+            elif not item.is_file:
+                disc.strays.append(Stray(_rel(sub), "special"))
+            elif self._is_video(item.name):
+                day.clips.append(
+                    Clip(
+                        path=item.path,
+                        rel=_rel(sub),
+                        filename=display_name(item.name),
+                        name=parse_clip_name(item.name, self.names),
+                    )
+                )
+            else:
+                disc.strays.append(Stray(_rel(sub), "non_video"))
+        cls.days.append(day)
+
+    def _is_photo_dir(self, path: Path) -> bool:
+        try:
+            files = [e for e in _list(path) if e.is_file]
+        except OSError:
+            return False
+        return bool(files) and all(
+            split_extension(e.name)[1] in IMAGE_EXTENSIONS for e in files
+        )
+
+    def _resolve(self, date: FolderDate, cls: ClassFolder) -> tuple[dt.date | None, str]:
+        if date.year is not None:
+            year, source = date.year, "folder"
+        elif cls.year is not None:
+            year, source = cls.year, "class"
+        elif self.year is not None:
+            year, source = self.year, "option"
+        else:
+            year, source = dt.date.today().year, "assumed"
+        try:
+            return dt.date(year, date.month, date.day), source
+        except ValueError:
+            return None, source

@@ -1,0 +1,104 @@
+"""The per-day view every renderer shares: one row per day, one cell per slot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from video_audit.audit import AuditReport
+from video_audit.disc import ClassFolder, Clip, Day
+from video_audit.rules import Finding
+
+CellState = Literal["ok", "warning", "error", "missing"]
+
+
+@dataclass
+class Cell:
+    """One slot of one day (face-roll 1, face-roll 2, lesson)."""
+
+    slot: str
+    state: CellState
+    clips: list[Clip] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DayRow:
+    """One day of a class: its cells and every finding inside the day folder."""
+
+    day: Day
+    cells: list[Cell]
+    findings: list[Finding]
+
+    @property
+    def state(self) -> CellState:
+        if any(f.severity == "error" for f in self.findings):
+            return "error"
+        if any(f.severity == "warning" for f in self.findings):
+            return "warning"
+        return "ok"
+
+
+def slots(report: AuditReport) -> list[str]:
+    """Slot keys in report order: roll1, roll2 (per the profile), lesson."""
+    return [f"roll{n}" for n in report.profile.names.roll_slots] + ["lesson"]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
+
+
+def day_rows(report: AuditReport, cls: ClassFolder) -> list[DayRow]:
+    """The class's days in date order (undated days last, by folder name)."""
+    findings = report.class_findings(cls)
+    ordered = sorted(cls.days, key=lambda d: (d.date is None, d.date or 0, d.folder))
+    rows = []
+    for day in ordered:
+        in_day = [f for f in findings if _inside(f.path, day.rel)]
+        cells = []
+        for slot in slots(report):
+            clips = [c for c in day.clips if c.name and c.name.slot_key == slot]
+            codes = sorted({f.code for f in in_day if any(f.path == c.rel for c in clips)})
+            severities = {f.severity for f in in_day if any(f.path == c.rel for c in clips)}
+            missing = not clips or any(
+                f.path == day.rel and _slot_of(f) == slot for f in in_day
+            )
+            state: CellState
+            if missing:
+                state = "missing"
+            elif "error" in severities:
+                state = "error"
+            elif "warning" in severities:
+                state = "warning"
+            else:
+                state = "ok"
+            cells.append(Cell(slot, state, clips, codes))
+        rows.append(DayRow(day, cells, in_day))
+    return rows
+
+
+def _slot_of(finding: Finding) -> str | None:
+    if finding.code == "CT01":
+        return f"roll{finding.details.get('slot')}"
+    if finding.code == "CT02":
+        return "lesson"
+    return None
+
+
+def outside_days(report: AuditReport, cls: ClassFolder) -> list[Finding]:
+    """Findings of a class that belong to no day folder (the class folder itself, strays)."""
+    return [
+        f
+        for f in report.class_findings(cls)
+        if not any(_inside(f.path, d.rel) for d in cls.days)
+    ]
+
+
+def disc_level(report: AuditReport) -> list[Finding]:
+    """Findings that belong to no class (the disc root and what lies loose in it)."""
+    classes = report.disc.classes
+    return [f for f in report.findings if not any(report_in(f, c) for c in classes)]
+
+
+def report_in(finding: Finding, cls: ClassFolder) -> bool:
+    return cls.rel == "." or _inside(finding.path, cls.rel)

@@ -1,0 +1,89 @@
+"""The terminal report: what an inspector reads first, Chinese by default."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+
+from video_audit.audit import AuditReport
+from video_audit.report import t
+from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days
+from video_audit.rules import Finding
+
+MARK: dict[str, str] = {"error": "✗", "warning": "!", "info": "·"}
+CELL: dict[CellState, str] = {"ok": "✓", "warning": "!", "error": "✗", "missing": "—"}
+
+
+def _relative(path: str, base: str) -> str:
+    if base in (".", "") or path == base:
+        return path if path != base else "."
+    return path[len(base) + 1 :] if path.startswith(base + "/") else path
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a terminal width, counting a Chinese character as two columns."""
+    return text + " " * max(0, width - cell_len(text))
+
+
+def _finding_lines(findings: list[Finding], base: str, lang: str, indent: str) -> list[str]:
+    lines = []
+    for f in findings:
+        where = _relative(f.path, base)
+        if where == ".":
+            where = f.path.rsplit("/", 1)[-1] if f.path != "." else t(lang, "path")
+        lines.append(f"{indent}{MARK[f.severity]} {f.code} {f.rule.title[lang]}：{where}")
+        lines.append(f"{indent}    {f.message(lang)}")
+    return lines
+
+
+def _counts(summary: dict[str, int | str], lang: str) -> str:
+    verdict = t(lang, str(summary["verdict"]))
+    return (
+        f"{verdict}（{t(lang, 'errors')} {summary['errors']}，{t(lang, 'warnings')} "
+        f"{summary['warnings']}）"
+        if lang == "zh"
+        else f"{verdict} ({summary['errors']} {t(lang, 'errors')}, "
+        f"{summary['warnings']} {t(lang, 'warnings')})"
+    )
+
+
+def render(report: AuditReport, lang: str = "zh") -> str:
+    """The whole report as plain text."""
+    sep = "：" if lang == "zh" else ": "
+    out = [
+        t(lang, "title"),
+        f"{t(lang, 'standard')}{sep}{report.profile.name(lang)}",
+        f"{t(lang, 'path')}{sep}{report.root}",
+        f"{t(lang, 'audited_at')}{sep}{report.finished:%Y-%m-%d %H:%M:%S}",
+        f"{t(lang, 'verdict')}{sep}{_counts(report.summary, lang)}",
+    ]
+    loose = disc_level(report)
+    if loose:
+        out += ["", t(lang, "disc_findings"), *_finding_lines(loose, ".", lang, "  ")]
+    for cls in report.disc.classes:
+        found = report.class_findings(cls)
+        summary = {
+            "errors": sum(f.severity == "error" for f in found),
+            "warnings": sum(f.severity == "warning" for f in found),
+            "verdict": "fail" if any(f.severity == "error" for f in found) else "pass",
+        }
+        out += ["", "=" * 72, f"{t(lang, 'class')}{sep}{cls.folder}", _counts(summary, lang)]
+        head = [t(lang, "day"), t(lang, "roll1"), t(lang, "roll2"), t(lang, "lesson")]
+        widths = [12, 8, 8, 8]
+        out.append("  " + "".join(_pad(h, w) for h, w in zip(head, widths, strict=True)))
+        rows = day_rows(report, cls)
+        for row in rows:
+            date = row.day.date.isoformat() if row.day.date else t(lang, "no_date")
+            cells = [_pad(CELL[c.state], w) for c, w in zip(row.cells, widths[1:], strict=False)]
+            out.append("  " + _pad(date, widths[0]) + "".join(cells) + row.day.folder)
+        base = cls.rel
+        extra = outside_days(report, cls)
+        if extra:
+            out += ["", f"  {t(lang, 'class_findings')}"]
+            out += _finding_lines(extra, base, lang, "  ")
+        for row in rows:
+            if row.findings:
+                out += ["", f"  [{row.day.folder}]"]
+                out += _finding_lines(row.findings, row.day.rel, lang, "  ")
+        if not found:
+            out += ["", f"  {t(lang, 'no_findings')}"]
+    return "\n".join(out) + "\n"

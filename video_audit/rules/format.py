@@ -1,0 +1,69 @@
+"""FM01–FM04: container by content, display resolution, lesson duration, decodability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from video_audit.rules import Finding, finding
+
+if TYPE_CHECKING:
+    from video_audit.audit import AuditContext
+
+CONTAINER_NAMES = {"mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "matroska": "MKV"}
+
+
+def clock(seconds: float) -> str:
+    """Seconds as H:MM:SS or M:SS."""
+    total = round(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    """Findings from each clip's probe."""
+    fmt = ctx.profile.format
+    for clip in ctx.disc.clips:
+        media = clip.media
+        if media is None:
+            continue
+        if media.container and media.container != fmt.container:
+            yield finding(
+                "FM01",
+                clip.rel,
+                "container",
+                found=CONTAINER_NAMES.get(media.container, media.container.upper()),
+                expected=CONTAINER_NAMES.get(fmt.container, fmt.container.upper()),
+                container=media.container,
+            )
+        if media.problem:
+            details: dict[str, object] = {"error": media.error or "", "size": media.size}
+            ago = media.modified_seconds_ago
+            if ago is not None and ago < fmt.recently_modified_seconds:
+                details["modified_seconds_ago"] = ago
+            yield finding("FM04", clip.rel, media.problem, **details)
+            continue
+        size = media.display_size
+        if size and (size[0] < fmt.min_width or size[1] < fmt.min_height):
+            yield finding(
+                "FM02",
+                clip.rel,
+                "resolution",
+                width=size[0],
+                height=size[1],
+                min_width=fmt.min_width,
+                min_height=fmt.min_height,
+                rotation=media.rotation,
+            )
+        if clip.kind == "lesson" and media.duration is not None:
+            if media.duration < fmt.min_lesson_seconds:
+                yield finding(
+                    "FM03",
+                    clip.rel,
+                    "short",
+                    duration=clock(media.duration),
+                    minimum=clock(fmt.min_lesson_seconds),
+                    duration_seconds=round(media.duration, 2),
+                    minimum_seconds=fmt.min_lesson_seconds,
+                )
