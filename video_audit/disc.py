@@ -1,4 +1,4 @@
-"""Walking a submitted folder into Disc → ClassFolder → Day → Clip, without touching a byte of it."""
+"""Walking a submitted folder into Disc → ClassFolder → Day → Clip, changing nothing."""
 
 from __future__ import annotations
 
@@ -176,9 +176,7 @@ class DiscWalker:
         if parse_folder_date(name, self.names):
             return True
         try:
-            return any(
-                e.is_file and parse_clip_name(e.name, self.names) for e in _list(path)
-            )
+            return any(e.is_file and parse_clip_name(e.name, self.names) for e in _list(path))
         except OSError:
             return False
 
@@ -275,9 +273,7 @@ class DiscWalker:
             files = [e for e in _list(path) if e.is_file]
         except OSError:
             return False
-        return bool(files) and all(
-            split_extension(e.name)[1] in IMAGE_EXTENSIONS for e in files
-        )
+        return bool(files) and all(split_extension(e.name)[1] in IMAGE_EXTENSIONS for e in files)
 
     def _resolve(self, date: FolderDate, cls: ClassFolder) -> tuple[dt.date | None, str]:
         if date.year is not None:

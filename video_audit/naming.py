@@ -55,8 +55,6 @@ class FolderDate:
     day: int
 
 
-
-
 def recover_name(name: str) -> tuple[str, bool]:
     """Repair a file name whose GBK bytes were decoded wrongly; (name, repaired?)."""
     if any("\udc80" <= ch <= "\udcff" for ch in name):

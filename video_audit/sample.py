@@ -74,12 +74,17 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
     codec = "libx264" if spec.container in ("mp4", "mov") else "mpeg4"
     fmt = {"mp4": "mp4", "mov": "mov", "avi": "avi"}[spec.container]
     with av.open(str(path), "w", format=fmt) as out:
-        options = {"preset": "ultrafast", "crf": "30", "g": str(spec.fps * 10)} if codec == "libx264" else {}
+        options = (
+            {"preset": "ultrafast", "crf": "30", "g": str(spec.fps * 10)}
+            if codec == "libx264"
+            else {}
+        )
         stream = out.add_stream(codec, rate=spec.fps, options=options)
+        assert isinstance(stream, av.video.stream.VideoStream)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         if spec.start is not None:
-            out.metadata["creation_time"] = (
-                spec.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+            out.metadata["creation_time"] = spec.start.astimezone(dt.UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.000000Z"
             )
         frame = _scene(spec)
         for i in range(round(spec.seconds * spec.fps)):
@@ -177,7 +182,9 @@ def write_faulty(out: Path) -> SampleClass:
     d = dt.date(2024, 5, 23)
     _standard_day(cls / "5月23日", p, d, seed=130)
     folder = cls / "5月23日"
-    (folder / f"{p}5月23日课间人脸识别视频1.mp4").rename(folder / f"{p}5月24日课间人脸识别视频1.mp4")
+    (folder / f"{p}5月23日课间人脸识别视频1.mp4").rename(
+        folder / f"{p}5月24日课间人脸识别视频1.mp4"
+    )
     write_clip(
         folder / f"{p}5月23日课间人脸识别视频2.mp4",
         ClipSpec(ROLL_SECONDS, ROLL_FPS, container="avi", seed=131),

@@ -60,9 +60,7 @@ def day_rows(report: AuditReport, cls: ClassFolder) -> list[DayRow]:
             clips = [c for c in day.clips if c.name and c.name.slot_key == slot]
             codes = sorted({f.code for f in in_day if any(f.path == c.rel for c in clips)})
             severities = {f.severity for f in in_day if any(f.path == c.rel for c in clips)}
-            missing = not clips or any(
-                f.path == day.rel and _slot_of(f) == slot for f in in_day
-            )
+            missing = not clips or any(f.path == day.rel and _slot_of(f) == slot for f in in_day)
             state: CellState
             if missing:
                 state = "missing"
@@ -88,9 +86,7 @@ def _slot_of(finding: Finding) -> str | None:
 def outside_days(report: AuditReport, cls: ClassFolder) -> list[Finding]:
     """Findings of a class that belong to no day folder (the class folder itself, strays)."""
     return [
-        f
-        for f in report.class_findings(cls)
-        if not any(_inside(f.path, d.rel) for d in cls.days)
+        f for f in report.class_findings(cls) if not any(_inside(f.path, d.rel) for d in cls.days)
     ]
 
 

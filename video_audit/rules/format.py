@@ -56,14 +56,14 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
                 min_height=fmt.min_height,
                 rotation=media.rotation,
             )
-        if clip.kind == "lesson" and media.duration is not None:
-            if media.duration < fmt.min_lesson_seconds:
-                yield finding(
-                    "FM03",
-                    clip.rel,
-                    "short",
-                    duration=clock(media.duration),
-                    minimum=clock(fmt.min_lesson_seconds),
-                    duration_seconds=round(media.duration, 2),
-                    minimum_seconds=fmt.min_lesson_seconds,
-                )
+        duration = media.duration
+        if clip.kind == "lesson" and duration is not None and duration < fmt.min_lesson_seconds:
+            yield finding(
+                "FM03",
+                clip.rel,
+                "short",
+                duration=clock(duration),
+                minimum=clock(fmt.min_lesson_seconds),
+                duration_seconds=round(duration, 2),
+                minimum_seconds=fmt.min_lesson_seconds,
+            )

@@ -25,9 +25,7 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
                     continue
                 year = day.date.year if day.date else None
                 if name.kind == "roll" and name.slot not in slots:
-                    yield finding(
-                        "NM01", clip.rel, "bad_slot", slot=name.slot, allowed=list(slots)
-                    )
+                    yield finding("NM01", clip.rel, "bad_slot", slot=name.slot, allowed=list(slots))
                     continue
                 if not date_exists(year, name.month, name.day):
                     yield finding("NM01", clip.rel, "bad_date", month=name.month, day=name.day)

@@ -103,9 +103,7 @@ def load_profile(path: Path | None = None) -> Profile:
             min_width=int(_require(fmt, "min_width", where)),
             min_height=int(_require(fmt, "min_height", where)),
             min_lesson_seconds=float(_require(fmt, "min_lesson_seconds", where)),
-            video_extensions=frozenset(
-                e.lower() for e in _require(fmt, "video_extensions", where)
-            ),
+            video_extensions=frozenset(e.lower() for e in _require(fmt, "video_extensions", where)),
             recently_modified_seconds=float(fmt.get("recently_modified_seconds", 300)),
         )
         return Profile(

@@ -1,0 +1,45 @@
+# Two set-up commands (README): `make demo` and `make test`. Each makes the venv it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLES := sample_videos
+GOOD := 壶关县鑫达职业培训学校2024年第1期中式面点师培训班
+BAD  := 长治市华森职业培训学校2024年第3期电工培训班
+
+.PHONY: install demo test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/video-audit sample $(SAMPLES)
+	@echo; echo "== 合格班级 / compliant class (expect exit 0) =="
+	$(BIN)/video-audit check "$(SAMPLES)/$(GOOD)"
+	@echo; echo "== 问题班级 / faulty class (expect exit 1) =="
+	$(BIN)/video-audit check "$(SAMPLES)/$(BAD)"; test $$? -eq 1
+	@echo; echo "== 整张光盘 HTML 报告 / whole-disc HTML report =="
+	$(BIN)/video-audit check $(SAMPLES) --format html --out out/report.html; test $$? -le 1
+	@echo "HTML: out/report.html"
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.layout_format
+
+docs: install
+	$(BIN)/video-audit rules --markdown > docs/rules.md
+
+clean:
+	rm -rf $(VENV) $(SAMPLES) out .pytest_cache .mypy_cache .ruff_cache
