@@ -153,7 +153,7 @@ class DiscWalker:
     def walk(self, root: Path) -> Disc:
         """Walk PATH: a class folder (it holds day folders) or a disc root (it holds classes)."""
         root = root.resolve()
-        if self._is_class_dir(root):
+        if self.is_class_dir(root):
             disc = Disc(root=root, kind="class")
             disc.classes.append(self._class(root, [], disc))
             return disc
@@ -168,11 +168,16 @@ class DiscWalker:
                 self._loose_file(entry, parts, disc)
         return disc
 
+    def is_class_folder(self, path: Path) -> bool:
+        """Whether PATH looks like one class folder (a roster, or day folders inside it)."""
+        return self._is_class_dir(path)
+
     # --- recognising folders -------------------------------------------------------------
     def _is_video(self, name: str) -> bool:
         return split_extension(name)[1] in self.video_ext
 
     def _looks_like_day(self, path: Path, name: str) -> bool:
+        """A day folder: a date in its name, or Annex 4 clips directly inside it."""
         if parse_folder_date(name, self.names):
             return True
         try:
@@ -180,16 +185,28 @@ class DiscWalker:
         except OSError:
             return False
 
-    def _is_class_dir(self, path: Path) -> bool:
+    def _looks_like_class(self, path: Path) -> bool:
+        """A class folder for sure: a roster, or a sub-folder with a date in its name."""
+        try:
+            entries = _list(path)
+        except OSError:
+            return False
+        return any(e.is_file and e.name.lower() in self.roster_names for e in entries) or any(
+            e.is_dir and not e.is_link and parse_folder_date(e.name, self.names) for e in entries
+        )
+
+    def is_class_dir(self, path: Path) -> bool:
+        """Whether PATH is one class folder (it holds day folders) rather than a disc root."""
         try:
             entries = _list(path)
         except OSError:
             return False
         if any(e.is_file and e.name.lower() in self.roster_names for e in entries):
             return True
-        return any(
-            e.is_dir and not e.is_link and self._looks_like_day(e.path, e.name) for e in entries
-        )
+        subdirs = [e for e in entries if e.is_dir and not e.is_link]
+        if any(self._looks_like_class(e.path) for e in subdirs):
+            return False
+        return any(self._looks_like_day(e.path, e.name) for e in subdirs)
 
     # --- walking ---------------------------------------------------------------------------
     def _safe_list(self, path: Path, parts: list[str], disc: Disc) -> list[_Entry]:

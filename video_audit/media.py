@@ -55,8 +55,22 @@ class MediaInfo:
         return data
 
 
+# Still images and documents that FFmpeg would happily open as one-frame "videos".
+_NOT_VIDEO = {
+    b"\xff\xd8\xff": "jpeg",
+    b"\x89PNG": "png",
+    b"GIF8": "gif",
+    b"BM": "bmp",
+    b"%PDF": "pdf",
+    b"PK\x03\x04": "zip",
+}
+
+
 def sniff_container(head: bytes) -> str | None:
     """The container named by a file's first bytes, or None when unknown."""
+    for magic, kind in _NOT_VIDEO.items():
+        if head.startswith(magic):
+            return kind
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in _MOV_BRANDS:
@@ -112,6 +126,9 @@ def probe(path: Path, now: float | None = None) -> MediaInfo:
         info.problem, info.error = "unreadable", exc.strerror or str(exc)
         return info
     info.container = sniff_container(head)
+    if info.container in _NOT_VIDEO.values():
+        info.problem, info.error = "no_video", info.container
+        return info
     _probe_stream(path, info)
     if info.problem is None and info.container in ("mp4", "mov", "3gp"):
         try:

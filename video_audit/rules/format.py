@@ -28,7 +28,7 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
         media = clip.media
         if media is None:
             continue
-        if media.container and media.container != fmt.container:
+        if media.container and media.container != fmt.container and media.problem != "no_video":
             yield finding(
                 "FM01",
                 clip.rel,
