@@ -1,0 +1,237 @@
+"""The HTML report: one self-contained page an inspector opens offline or prints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from video_audit import __version__
+from video_audit.audit import AuditReport
+from video_audit.disc import ClassFolder, Clip
+from video_audit.report import t
+from video_audit.report.matrix import Cell, CellState, day_rows, disc_level, outside_days, slots
+from video_audit.rules import Finding, localise
+from video_audit.rules.format import CONTAINER_NAMES, clock
+
+CELL_MARK: dict[CellState, str] = {"ok": "✓", "warning": "!", "error": "✗", "missing": ""}
+
+# Detail pairs shown as "measured … / required …": (measured keys, threshold keys, relation).
+_PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("width", "height"), ("min_width", "min_height"), "≥ "),
+    (("duration",), ("minimum",), "≥ "),
+    (("found",), ("expected",), ""),
+    (("count",), ("expected",), "≥ "),
+    (("measured",), ("threshold",), ""),
+)
+# Details that only repeat another detail in machine form.
+_HIDDEN = {"duration_seconds", "minimum_seconds", "container"}
+
+
+def relative(path: str, base: str, lang: str, in_class: bool = True) -> str:
+    """A finding's path as seen from its class (in_class) or from the disc root."""
+    if path == base:
+        return t(lang, "class_folder" if in_class else "disc_root")
+    if base in (".", ""):
+        return path
+    return path[len(base) + 1 :] if path.startswith(base + "/") else path
+
+
+def _value(value: Any, lang: str) -> str:
+    return str(localise(value, lang))
+
+
+def details_text(finding: Finding, lang: str) -> str:
+    """Measured value and threshold as one readable line; other details the message lacks."""
+    details: Mapping[str, Any] = finding.details
+    message = finding.message(lang)
+    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    parts: list[str] = []
+    used: set[str] = set(_HIDDEN)
+    for measured, limit, relation in _PAIRS:
+        keys = (*measured, *limit)
+        if all(k in details and k not in used for k in keys):
+            got = "×".join(_value(details[k], lang) for k in measured)
+            need = "×".join(_value(details[k], lang) for k in limit)
+            parts.append(f"{t(lang, 'measured')} {got}{sep}{t(lang, 'required')} {relation}{need}")
+            used |= {*measured, *limit}
+    for key, value in details.items():
+        if key in used or key.startswith(("min_", "max_")):
+            continue
+        for bound, relation in (("min_", "≥ "), ("max_", "≤ ")):
+            if bound + key in details:
+                limit_text = _value(details[bound + key], lang)
+                parts.append(
+                    f"{_label(key, lang)}{colon}{t(lang, 'measured')} {_value(value, lang)}{sep}"
+                    f"{t(lang, 'required')} {relation}{limit_text}"
+                )
+                break
+        else:
+            shown = _value(value, lang)
+            if shown in ("", "0", "None") or shown in message:
+                continue
+            parts.append(f"{_label(key, lang)}{colon}{shown}")
+    return sep.join(parts)
+
+
+def _label(key: str, lang: str) -> str:
+    label = t(lang, f"detail_{key}")
+    return key if label == f"detail_{key}" else label
+
+
+def clip_info(clip: Clip) -> str:
+    """Duration, display resolution and container of a probed clip, e.g. 10:05 · 1024×768 · MP4."""
+    media = clip.media
+    if media is None:
+        return ""
+    parts = []
+    if media.duration is not None:
+        parts.append(clock(media.duration))
+    size = media.display_size
+    if size:
+        parts.append(f"{size[0]}×{size[1]}")
+    if media.container:
+        parts.append(CONTAINER_NAMES.get(media.container, media.container.upper()))
+    return " · ".join(parts)
+
+
+def cell_mark(cell: Cell, lang: str) -> str:
+    """✓, !, ✗ or the word for missing."""
+    return CELL_MARK[cell.state] or t(lang, "missing")
+
+
+def _finding_view(f: Finding, base: str | None, lang: str) -> dict[str, Any]:
+    """One finding for the template; base None: a disc-level finding."""
+    return {
+        "severity": f.severity,
+        "severity_label": t(lang, f"severity_{f.severity}"),
+        "code": f.code,
+        "title": f.rule.title.get(lang) or f.rule.title["en"],
+        "file": relative(f.path, base or ".", lang, in_class=base is not None),
+        "message": f.message(lang),
+        "details": details_text(f, lang),
+    }
+
+
+def _class_view(
+    report: AuditReport, cls: ClassFolder, index: int, data: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    rows = day_rows(report, cls)
+    slotted = {c.rel for row in rows for cell in row.cells for c in cell.clips}
+    days = []
+    for row in rows:
+        days.append(
+            {
+                "date": row.day.date.isoformat() if row.day.date else t(lang, "no_date"),
+                "dated": row.day.date is not None,
+                "folder": row.day.folder,
+                "state": row.state,
+                "errors": sum(f.severity == "error" for f in row.findings),
+                "warnings": sum(f.severity == "warning" for f in row.findings),
+                "cells": [
+                    {
+                        "state": cell.state,
+                        "mark": cell_mark(cell, lang),
+                        "codes": cell.codes,
+                        "clips": [{"file": c.filename, "info": clip_info(c)} for c in cell.clips],
+                    }
+                    for cell in row.cells
+                ],
+                "others": _join([c.filename for c in row.day.clips if c.rel not in slotted], lang),
+            }
+        )
+    ordered = outside_days(report, cls) + [f for row in rows for f in row.findings]
+    return {
+        "id": f"class-{index + 1}",
+        "folder": cls.folder,
+        "prefix": cls.prefix or "",
+        "roster": cls.roster.name if cls.roster else "",
+        "summary": data["summary"],
+        "days": days,
+        "clips": sum(1 for _ in cls.clips),
+        "findings": [_finding_view(f, cls.rel, lang) for f in ordered],
+        "attendance": _attendance_view(data.get("attendance"), cls.rel, lang),
+    }
+
+
+def _join(items: list[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    return len(value) if isinstance(value, list | tuple | dict) else 0
+
+
+def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | None:
+    """Whatever faces put in classes[].attendance, as counts per day (None until faces land)."""
+    if not isinstance(attendance, Mapping):
+        return None
+    days = []
+    for day in attendance.get("days") or []:
+        if not isinstance(day, Mapping):
+            continue
+        absent = day.get("absent") or []
+        head = day.get("head_count")
+        days.append(
+            {
+                "date": day.get("date") or t(lang, "no_date"),
+                "folder": relative(str(day.get("path", "")), base, lang),
+                "present": _count(day.get("present")),
+                "absent": _count(absent),
+                "review": _count(day.get("review")),
+                "unknown": _count(day.get("unknown")),
+                "head_count": head.get("count") if isinstance(head, Mapping) else None,
+                "absent_ids": _join([str(a) for a in absent], lang)
+                if isinstance(absent, list)
+                else "",
+            }
+        )
+    return {
+        "engine": str(attendance.get("engine") or ""),
+        "error": str(attendance.get("error") or ""),
+        "days": days,
+        "head_counts": any(d["head_count"] is not None for d in days),
+    }
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(report: AuditReport, lang: str = "zh") -> str:
+    """The whole report as one HTML document (inline CSS, no scripts, no external links)."""
+    data = report.to_dict(lang)
+    classes = [
+        _class_view(report, cls, i, data["classes"][i], lang)
+        for i, cls in enumerate(report.disc.classes)
+    ]
+    summary = report.summary
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            lang=lang,
+            colon="：" if lang == "zh" else ": ",
+            T=lambda key, **params: t(lang, key, **params),
+            version=__version__,
+            standard=report.profile.name(lang),
+            path=str(report.root),
+            audited_at=f"{report.finished:%Y-%m-%d %H:%M:%S}",
+            summary={**summary, "verdict_label": t(lang, summary["verdict"])},
+            slots=slots(report),
+            disc_findings=[_finding_view(f, None, lang) for f in disc_level(report)],
+            classes=classes,
+        )
+    )
