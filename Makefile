@@ -37,6 +37,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.layout_format
+	$(BIN)/python -m bench.scan
 
 docs: install
 	$(BIN)/video-audit rules --markdown > docs/rules.md
