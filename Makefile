@@ -38,6 +38,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.layout_format
 	$(BIN)/python -m bench.scan
+	$(BIN)/python -m bench.web
 
 docs: install
 	$(BIN)/video-audit rules --markdown > docs/rules.md

@@ -12,6 +12,7 @@ import click
 
 from video_audit import __version__
 from video_audit.audit import AuditError, AuditReport, Progress, run_audit
+from video_audit.faces.images import write_face_images
 from video_audit.report import FORMATS, t, write_atomic
 from video_audit.settings import AuditSettings
 
@@ -123,6 +124,7 @@ def check(
     if out is not None:
         try:
             write_atomic(out, data)
+            write_face_images(report.extras, out.parent)  # thumbnails beside the report
         except OSError as exc:
             fail(t(lang, "cannot_write", path=out, detail=exc.strerror or exc))
         click.echo(t(lang, "written", path=out), err=True)
@@ -164,7 +166,14 @@ def rules(markdown: bool, lang: str) -> None:
 
 # Commands that live in their own modules, as "module:attribute" of a click command.
 # Add one line per command; keep this file thin.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "video_audit.cli_scan:scan",
+    "video_audit.cli_web:serve",
+    "video_audit.cli_web:users",
+    "video_audit.cli_web:screenshot",
+    "video_audit.cli_web:evidence",
+    "video_audit.cli_models:models",
+]
 
 
 def _register() -> None:

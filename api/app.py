@@ -1,0 +1,127 @@
+"""create_app(settings): the FastAPI app; all state is built in its lifespan, none at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import Forbidden, NotLoggedIn, User
+from api.context import HERE, Service, current_user, lang_of, text
+from api.routes import audits, classes, evidence, health, login, media, spotchecks
+from api.runner import AuditRunner
+from api.uploads import Limits, Uploads
+from video_audit import __version__
+from video_audit.evidence import EvidenceLog
+from video_audit.settings import ServiceSettings
+from video_audit.store import Store
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    accept = request.headers.get("accept", "")
+    return path.startswith("/api/") or path == "/openapi.json" or "application/json" in accept
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The inspector web service over one data folder (settings from VIDEO_AUDIT_* if None)."""
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        store = await run_in_threadpool(Store, data / "video-audit.sqlite")
+        uploads = Uploads(data, Limits(settings.max_upload_bytes, settings.max_upload_files))
+        await run_in_threadpool(uploads.clear_staging)
+        runner = AuditRunner(store, data / "reports", settings.audit_workers)
+        svc = Service(
+            settings=settings,
+            store=store,
+            uploads=uploads,
+            evidence=EvidenceLog(store, data / "evidence"),
+            runner=runner,
+            templates=Jinja2Templates(directory=HERE / "templates"),
+        )
+        app.state.service = svc
+        # Audits cut short by a stop are run again.
+        for row in await run_in_threadpool(store.unfinished_audits):
+            cls = store.class_row(row["class_id"])
+            if cls is not None:
+                runner.start(row["id"], uploads.classes / cls["folder"])
+        try:
+            yield
+        finally:
+            await runner.stop()
+            store.close()
+
+    app = FastAPI(
+        title="video-audit 培训视频审核服务",
+        version=__version__,
+        description="上传班级文件夹、审核、查看报告、截图取证 / upload, audit, report, evidence",
+        lifespan=lifespan,
+        # The API description is behind the login too (see below), like every other route.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (health, login, classes, audits, media, spotchecks, evidence):
+        app.include_router(module.router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(user: Annotated[User, Depends(current_user)]) -> dict[str, Any]:
+        return app.openapi()
+
+    # Swagger UI's files come from the swagger-ui-bundle package: /docs works offline.
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(user: Annotated[User, Depends(current_user)]) -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="video-audit API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": text(lang_of(request), "login_required")},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return JSONResponse({"detail": exc.message}, status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or exc.status_code in (206, 416):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        from api.pages import page
+
+        return page(
+            request, "error.html", None, status_code=exc.status_code, message=str(exc.detail)
+        )
+
+    return app

@@ -1,0 +1,125 @@
+"""Audits: start one again, its status, its findings, its report files (JSON, HTML, XLSX)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import User
+from api.context import Service, class_path, current_user, service, visible_class
+
+router = APIRouter(tags=["audits"])
+FACE_NAME = re.compile(r"[0-9a-f]{8,64}\.jpg")
+MEDIA_TYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _audit(svc: Service, user: User, audit_id: int) -> Any:
+    row = svc.store.audit(audit_id)
+    if row is None:
+        raise HTTPException(404, "审核不存在 / no such audit")
+    visible_class(svc, user, row["class_id"])
+    return row
+
+
+def audit_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "class_id": row["class_id"],
+        "state": row["state"],
+        "created": row["created"],
+        "started": row["started"],
+        "finished": row["finished"],
+        "error": row["error"],
+        "summary": json.loads(row["summary"]) if row["summary"] else None,
+        "downloads": sorted(json.loads(row["files"] or "{}")),
+    }
+
+
+@router.post("/api/classes/{class_id}/audits", status_code=202)
+async def start_audit(
+    request: Request, class_id: int, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """重新审核该班级 / audit the class again (runs in a worker process)."""
+    svc = service(request)
+    row = await run_in_threadpool(visible_class, svc, user, class_id)
+    audit_id = await run_in_threadpool(svc.store.add_audit, class_id)
+    svc.runner.start(audit_id, class_path(svc, row))
+    return audit_dict(await run_in_threadpool(svc.store.audit, audit_id))
+
+
+@router.get("/api/audits/{audit_id}")
+def audit_status(
+    request: Request, audit_id: int, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """审核状态：queued、running、done、failed / an audit's state and summary."""
+    return audit_dict(_audit(service(request), user, audit_id))
+
+
+@router.get("/api/audits/{audit_id}/findings")
+def audit_findings(
+    request: Request, audit_id: int, user: Annotated[User, Depends(current_user)]
+) -> list[dict[str, Any]]:
+    """审核发现的问题 / the audit's findings (messages in Chinese)."""
+    svc = service(request)
+    _audit(svc, user, audit_id)
+    return [
+        {
+            "code": f["code"],
+            "severity": f["severity"],
+            "path": f["path"],
+            "message": f["message"],
+            "details": json.loads(f["details"]),
+        }
+        for f in svc.store.findings(audit_id)
+    ]
+
+
+@router.get("/api/audits/{audit_id}/report.{fmt}")
+def audit_report(
+    request: Request,
+    audit_id: int,
+    fmt: str,
+    user: Annotated[User, Depends(current_user)],
+    lang: str = "zh",
+) -> FileResponse:
+    """下载报告 / download the report: json, html or xlsx; lang zh or en."""
+    svc = service(request)
+    row = _audit(svc, user, audit_id)
+    if fmt not in MEDIA_TYPES or lang not in ("zh", "en"):
+        raise HTTPException(404, "没有这种格式 / no such format")
+    name = json.loads(row["files"] or "{}").get(f"{fmt}-{lang}")
+    path = svc.reports_dir / str(audit_id) / name if name else None
+    if path is None or not path.is_file():
+        raise HTTPException(404, "该报告文件不存在 / that report file does not exist")
+    cls = svc.store.class_row(row["class_id"])
+    stem = f"{cls['name'] if cls else 'report'}-审核报告-{audit_id}"
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[fmt],
+        filename=f"{stem}.{fmt}",
+        content_disposition_type=("inline" if fmt == "html" else "attachment"),
+    )
+
+
+@router.get("/api/audits/{audit_id}/faces/{name}")
+def face_thumbnail(
+    request: Request, audit_id: int, name: str, user: Annotated[User, Depends(current_user)]
+) -> FileResponse:
+    """考勤中的人脸缩略图（个人信息，仅能看到该班级的用户可取）/ a face thumbnail."""
+    svc = service(request)
+    _audit(svc, user, audit_id)
+    path = svc.reports_dir / str(audit_id) / "faces" / name
+    if not FACE_NAME.fullmatch(name) or not path.is_file():
+        raise HTTPException(404, "缩略图不存在 / no such thumbnail")
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )

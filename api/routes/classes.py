@@ -1,0 +1,183 @@
+"""Classes: the list, uploads (folder picker or zip), and the report page of one class."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import User
+from api.context import (
+    Service,
+    class_path,
+    current_user,
+    lang_of,
+    service,
+    text,
+    visible_class,
+)
+from api.pages import page
+from api.reportview import report_view
+from api.uploads import Staged, UploadRefused
+from video_audit.evidence import split_prefix
+
+router = APIRouter()
+FORM_OVERHEAD = 1 << 20  # multipart boundaries and small fields on top of the files
+
+
+def class_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "institution": row["institution"],
+        "files": row["files"],
+        "bytes": row["bytes"],
+        "uploaded_at": row["uploaded_at"],
+        "audit": None
+        if row["audit_id"] is None
+        else {
+            "id": row["audit_id"],
+            "state": row["audit_state"],
+            "summary": json.loads(row["audit_summary"]) if row["audit_summary"] else None,
+        },
+    }
+
+
+def _classes(svc: Service, user: User) -> list[Any]:
+    return svc.store.classes(None if user.sees_all else user.institution or "\x00")
+
+
+@router.get("/classes", response_class=HTMLResponse, include_in_schema=False)
+def classes_page(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
+    svc = service(request)
+    rows = [class_dict(r) for r in _classes(svc, user)]
+    return page(
+        request,
+        "classes.html",
+        user,
+        classes=rows,
+        max_bytes=svc.settings.max_upload_bytes,
+        max_files=svc.settings.max_upload_files,
+    )
+
+
+@router.get("/api/classes", tags=["classes"])
+def list_classes(
+    request: Request, user: Annotated[User, Depends(current_user)]
+) -> list[dict[str, Any]]:
+    """能看到的班级（机构只能看到本机构的）/ the classes this user may see."""
+    return [class_dict(r) for r in _classes(service(request), user)]
+
+
+@router.get("/api/classes/{class_id}", tags=["classes"])
+def get_class(
+    request: Request, class_id: int, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """一个班级及其最新审核 / one class and its latest audit."""
+    svc = service(request)
+    visible_class(svc, user, class_id)
+    return class_dict(svc.store.class_summary(class_id))
+
+
+def _institution(user: User, asked: str | None, folder: str) -> str:
+    if user.role == "institution":
+        return user.institution or ""
+    return (asked or "").strip() or split_prefix(folder)[0] or "未指定"
+
+
+@router.post("/api/classes", tags=["classes"], status_code=201)
+async def upload_class(
+    request: Request, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """上传班级文件夹（多文件 files + paths）或 zip（archive），并开始审核 / upload and audit.
+
+    Multipart fields: `files` (repeated) with `paths` (the same count: each file's relative
+    path, as the folder picker gives it), or one `archive` (a zip); `institution` (inspectors).
+    """
+    svc = service(request)
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise HTTPException(411, "上传需要 Content-Length / Content-Length required")
+    if int(length) > svc.settings.max_upload_bytes + FORM_OVERHEAD:
+        gib = svc.settings.max_upload_bytes / 1024**3
+        raise HTTPException(413, f"上传内容超过 {gib:.3g} GiB 的上限 / upload too large")
+    limit = svc.settings.max_upload_files
+    try:
+        form = await request.form(max_files=limit + 1, max_fields=limit + 10)
+    except StarletteHTTPException as exc:  # the multipart parser's limits, worded in English
+        raise HTTPException(
+            400, f"上传内容无法读取（每次最多 {limit} 个文件）/ {exc.detail}"
+        ) from exc
+    try:
+        archive = form.get("archive")
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        paths = [p for p in form.getlist("paths") if isinstance(p, str)]
+        asked = form.get("institution")
+        try:
+            if isinstance(archive, UploadFile):
+                staged: Staged = await run_in_threadpool(
+                    svc.uploads.stage_zip, archive.file, archive.filename or "upload.zip"
+                )
+            else:
+                if paths and len(paths) != len(files):
+                    raise UploadRefused("paths 与 files 数量不一致 / paths and files differ")
+                names = paths or [f.filename or "" for f in files]
+                pairs = [(name, f.file) for name, f in zip(names, files, strict=True)]
+                staged = await run_in_threadpool(svc.uploads.stage_files, pairs, "upload")
+        except UploadRefused as exc:
+            raise HTTPException(400, str(exc)) from exc
+    finally:
+        await form.close()
+    institution = _institution(user, asked if isinstance(asked, str) else None, staged.folder)
+    folder = await run_in_threadpool(svc.uploads.commit, staged)
+    rel = folder.relative_to(svc.uploads.classes).as_posix()
+    try:
+        class_id = await run_in_threadpool(
+            svc.store.add_class, staged.folder, institution, rel, staged.files, staged.size, user.id
+        )
+    except Exception:
+        svc.uploads.remove_committed(rel)
+        raise
+    audit_id = await run_in_threadpool(svc.store.add_audit, class_id)
+    svc.runner.start(audit_id, folder)
+    return {
+        "id": class_id,
+        "name": staged.folder,
+        "institution": institution,
+        "files": staged.files,
+        "bytes": staged.size,
+        "audit_id": audit_id,
+        "url": f"/classes/{class_id}",
+    }
+
+
+@router.get("/classes/{class_id}", response_class=HTMLResponse, include_in_schema=False)
+def class_page(
+    request: Request, class_id: int, user: Annotated[User, Depends(current_user)]
+) -> Response:
+    svc = service(request)
+    row = visible_class(svc, user, class_id)
+    lang = lang_of(request)
+    audit = svc.store.latest_audit(class_id)
+    view = report_view(svc, audit, lang) if audit is not None else None
+    spotchecks = (
+        [{**dict(s), "moments": json.loads(s["moments"])} for s in svc.store.spotchecks(class_id)]
+        if user.sees_all
+        else []
+    )
+    return page(
+        request,
+        "class.html",
+        user,
+        cls=dict(row),
+        audit=dict(audit) if audit else None,
+        view=view,
+        spotchecks=spotchecks,
+        folder_exists=class_path(svc, row).is_dir(),
+        title=text(lang, "report_of", name=row["name"]),
+    )

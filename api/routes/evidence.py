@@ -1,0 +1,135 @@
+"""Evidence: capture the exact frame (截图取证), list the log, verify it, serve its images."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import User
+from api.context import (
+    Service,
+    current_user,
+    lang_of,
+    require_inspector,
+    service,
+    visible_class,
+)
+from api.pages import page
+from api.reportview import stored_report
+from api.routes.media import class_file
+from video_audit.evidence import Caption, describe_clip
+from video_audit.screenshot import ScreenshotError, time_code
+
+router = APIRouter(tags=["evidence"])
+
+
+class CaptureRequest(BaseModel):
+    clip: str = Field(description="片段在班级文件夹中的相对路径 / the clip's path in the class")
+    at: float = Field(ge=0, description="秒，播放器的 currentTime / seconds, the player's time")
+    note: str = Field("", max_length=2000)
+
+
+def _visible_ids(svc: Service, user: User) -> list[int] | None:
+    if user.sees_all:
+        return None
+    return [r["id"] for r in svc.store.classes(user.institution or "\x00")]
+
+
+def record_dict(row: Any) -> dict[str, Any]:
+    record = dict(row)
+    record["time_code"] = time_code(record["frame_time"])
+    record["png_url"] = f"/evidence/{record['seq']}/frame.png"
+    record["caption_url"] = f"/evidence/{record['seq']}/caption.png"
+    return record
+
+
+def _caption(svc: Service, row: Any, clip: str, fallback: Caption) -> Caption:
+    date = fallback.date
+    audit = svc.store.latest_audit(row["id"])
+    report = stored_report(svc, audit, "zh") if audit is not None else None
+    for cls in (report or {}).get("classes", []):
+        for day in cls["days"]:
+            if any(c["path"] == clip for c in day["clips"]) and day["date"]:
+                date = day["date"]
+    institution, name = row["institution"], row["name"]
+    if name.startswith(institution) and len(name) > len(institution):
+        name = name[len(institution) :]
+    return Caption(institution, name, date)
+
+
+@router.post("/api/classes/{class_id}/evidence", status_code=201)
+def capture(
+    request: Request,
+    class_id: int,
+    body: CaptureRequest,
+    user: Annotated[User, Depends(current_user)],
+) -> dict[str, Any]:
+    """截图取证：服务器用 PyAV 取出该时刻的原始帧并记入证据链 / capture the exact frame."""
+    require_inspector(user)
+    svc = service(request)
+    row = visible_class(svc, user, class_id)
+    path = class_file(svc, row, body.clip)
+    caption = _caption(svc, row, body.clip, describe_clip(path))
+    try:
+        record = svc.evidence.capture(
+            path, body.at, user.name, body.note.strip(), caption, class_id, body.clip
+        )
+    except ScreenshotError as exc:
+        raise HTTPException(422, f"无法截图：{exc} / cannot capture") from exc
+    return record_dict(record)
+
+
+@router.get("/api/evidence")
+def list_evidence(
+    request: Request, user: Annotated[User, Depends(current_user)]
+) -> list[dict[str, Any]]:
+    """证据记录（机构只能看到本机构班级的）/ the evidence log this user may see."""
+    svc = service(request)
+    return [record_dict(r) for r in svc.store.evidence(_visible_ids(svc, user))]
+
+
+@router.get("/api/evidence/verify")
+async def verify_evidence(
+    request: Request, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """校验证据链，指出第一条不符的记录 / verify the log; names the first bad record."""
+    require_inspector(user)
+    verdict = await run_in_threadpool(service(request).evidence.verify)
+    return verdict.to_dict(lang_of(request))
+
+
+@router.get("/evidence", response_class=HTMLResponse, include_in_schema=False)
+def evidence_page(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
+    svc = service(request)
+    ids = _visible_ids(svc, user)
+    records = [record_dict(r) for r in reversed(svc.store.evidence(ids))]
+    names = {r["id"]: r["name"] for r in svc.store.classes()}
+    return page(request, "evidence.html", user, records=records, class_names=names)
+
+
+@router.get("/evidence/{seq}/{kind}.png")
+def evidence_image(
+    request: Request, seq: int, kind: str, user: Annotated[User, Depends(current_user)]
+) -> FileResponse:
+    """证据图片：frame 为原始帧，caption 为带说明文字的副本 / the frame or its captioned copy."""
+    svc = service(request)
+    row = svc.store.evidence_record(seq)
+    if row is None or kind not in ("frame", "caption"):
+        raise HTTPException(404, "证据不存在 / no such evidence")
+    if not user.sees_all:
+        if row["class_id"] is None:
+            raise HTTPException(404, "证据不存在 / no such evidence")
+        visible_class(svc, user, row["class_id"])
+    path = svc.evidence.path_of(row["png"] if kind == "frame" else row["caption_png"])
+    if not path.is_file():
+        raise HTTPException(404, "证据图片缺失 / evidence image missing")
+    return FileResponse(
+        path,
+        media_type="image/png",
+        filename=f"evidence-{seq:06d}-{kind}.png",
+        content_disposition_type="inline",
+    )

@@ -1,0 +1,188 @@
+"""End to end in a real headless Chromium: log in, upload, report, play, capture, evidence list.
+
+Runs `video-audit serve` on a free port and drives Debian's /usr/bin/chromium with Playwright.
+Set VIDEO_AUDIT_DOCS_SHOTS=1 to also write the docs/web-*.png screenshots.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web_fixtures import PASSWORD, PREFIX_A, write_small_class
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(*args: str, stdin: str | None = None, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "video_audit.cli", *args],
+        input=stdin,
+        text=True,
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("svc") / "data"
+    env = {**os.environ, "VIDEO_AUDIT_DATA_DIR": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
+    _cli(
+        "users",
+        "add",
+        "王检查",
+        "--role",
+        "inspector",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+        env=env,
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "video_audit.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=1) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    raise AssertionError(err) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _shot(page: Any, name: str) -> None:
+    """A docs screenshot (only with VIDEO_AUDIT_DOCS_SHOTS=1), reduced to a small palette PNG."""
+    if os.environ.get("VIDEO_AUDIT_DOCS_SHOTS") != "1":
+        return
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    if image.height > 1600:
+        image = image.crop((0, 0, image.width, 1600))
+    image.quantize(colors=128).save(DOCS / f"web-{name}.png", optimize=True)
+
+
+def test_inspector_uploads_reads_plays_and_captures(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    cls = write_small_class(tmp_path / "src", prefix=PREFIX_A, days=2)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        page.set_default_timeout(60_000)
+        expect.set_options(timeout=60_000)
+
+        page.goto(f"{server}/classes")
+        expect(page).to_have_url(f"{server}/login?next=/classes")
+        page.fill('input[name="name"]', "王检查")
+        page.fill('input[name="password"]', PASSWORD)
+        _shot(page, "login")
+        page.click('button[type="submit"]')
+        expect(page).to_have_url(f"{server}/classes")
+
+        page.set_input_files("#pick-folder", str(cls))
+        expect(page.locator("#upload-picked")).to_contain_text("已选择 7 个文件")
+        _shot(page, "upload")
+        page.click("#upload-button")
+        page.wait_for_url(f"{server}/classes/*")
+        expect(page.locator("#verdict")).to_have_text("不通过")
+        expect(page.locator("#days")).to_contain_text("6月4日")
+        expect(page.locator("#rules")).to_contain_text("FM02")
+        _shot(page, "report")
+        report_url = page.url
+        page.click("text=班级与上传")
+        expect(page.locator("#class-list")).to_contain_text("不通过")
+        _shot(page, "classes")
+        page.click(f"#class-list a[href='{report_url.removeprefix(server)}']")
+
+        page.locator("a.play").first.click()
+        page.wait_for_url(re.compile(r"/play\?clip="))
+        video = page.locator("#player")
+        page.wait_for_function("document.getElementById('player').readyState >= 1")
+        page.evaluate(
+            "() => { const v = document.getElementById('player'); v.muted = true; "
+            "return v.play(); }"
+        )
+        page.wait_for_function("document.getElementById('player').currentTime > 0.2")
+        page.evaluate(
+            "() => { const v = document.getElementById('player'); v.pause(); v.currentTime = 1.2; }"
+        )
+        page.wait_for_function(
+            "Math.abs(document.getElementById('player').currentTime - 1.2)"
+            " < 0.001 && !document.getElementById('player').seeking"
+        )
+        assert video.evaluate("v => v.error") is None
+        page.fill('input[name="note"]', "抽查：画面正常")
+        page.click("#capture")
+        expect(page.locator("#capture-message")).to_contain_text("已取证：第 1 条")
+        expect(page.locator("#capture-message")).to_contain_text("00:00:01.000")
+        page.wait_for_function("document.querySelector('#captured img')?.naturalWidth > 0")
+        _shot(page, "player")
+
+        page.click("text=取证记录")
+        row = page.locator("#evidence-list tr[data-seq='1']")
+        expect(row).to_contain_text("抽查：画面正常")
+        expect(row).to_contain_text("00:00:01.000")
+        page.wait_for_function("document.querySelector('#evidence-list img').naturalWidth > 0")
+        page.click("#verify")
+        expect(page.locator("#verify-result")).to_contain_text("证据记录完好")
+        _shot(page, "evidence")
+        browser.close()
