@@ -1,0 +1,277 @@
+"""Picture measures over sampled frames: noise, sharpness, black/blank, change, fingerprints.
+
+The analyzer only measures; the rules (video_audit/rules/picture.py) hold the measures against
+the profile's thresholds. Everything here is per clip and needs no other clip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from video_audit.disc import Clip
+from video_audit.fingerprints import Fingerprint, dct_hash, motion_hashes, thumbnail
+from video_audit.frames import SampledFrame, Sampling, Timeline
+from video_audit.standard import Profile
+
+# Immerkær's noise mask: zero response to planes and ramps, std 6σ on white noise of std σ.
+_NOISE_MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+_BLOCK = 8
+_EDGE = 3.0  # gray levels a pixel apart in the blurred picture: an edge, not noise
+
+
+def noise_sigma(luma: np.ndarray) -> float:
+    """Noise std (0–255 luma) from the flattest tenth of 8×8 blocks: texture does not count."""
+    response = cv2.filter2D(luma.astype(np.float32), -1, _NOISE_MASK, borderType=cv2.BORDER_REFLECT)
+    h, w = (response.shape[0] // _BLOCK) * _BLOCK, (response.shape[1] // _BLOCK) * _BLOCK
+    if h == 0 or w == 0:
+        return 0.0
+    energy = cv2.resize(
+        np.square(response[:h, :w]), (w // _BLOCK, h // _BLOCK), interpolation=cv2.INTER_AREA
+    )
+    flat = float(np.percentile(energy, 10))
+    return math.sqrt(max(flat, 0.0)) / 6.0
+
+
+def blur_level(luma: np.ndarray) -> float:
+    """Crété-Roffet blur estimate on edges: 0 sharp … 1 smeared (how little a 9-tap blur changes).
+
+    A 5×5 median first, and only pixels on edges: sensor noise would otherwise pass for detail.
+    """
+    image = cv2.medianBlur(luma, 5).astype(np.float32)
+    worst = 0.0
+    for ksize in ((1, 9), (9, 1)):
+        blurred = cv2.blur(image, ksize)
+        if ksize[1] == 9:  # vertical blur, vertical neighbours
+            d_image = cv2.absdiff(image[1:], image[:-1])
+            d_blurred = cv2.absdiff(blurred[1:], blurred[:-1])
+        else:
+            d_image = cv2.absdiff(image[:, 1:], image[:, :-1])
+            d_blurred = cv2.absdiff(blurred[:, 1:], blurred[:, :-1])
+        edges = (d_blurred > _EDGE).astype(np.uint8)
+        if cv2.countNonZero(edges) < 0.002 * edges.size:  # no edge left: all of it is smeared
+            edges[:] = 1
+        total = cv2.sumElems(cv2.multiply(d_image, edges, dtype=cv2.CV_32F))[0]
+        if total <= 0:
+            continue
+        kept = cv2.threshold(cv2.subtract(d_image, d_blurred), 0, 0, cv2.THRESH_TOZERO)[1]
+        kept_sum = cv2.sumElems(cv2.multiply(kept, edges, dtype=cv2.CV_32F))[0]
+        worst = max(worst, (total - kept_sum) / total)
+    return float(worst)
+
+
+def _histogram(gray: np.ndarray) -> np.ndarray:
+    hist = cv2.calcHist([gray], [0], None, [32], [0, 256]).ravel()
+    return hist / max(float(hist.sum()), 1.0)
+
+
+@dataclass(frozen=True)
+class PictureConfig:
+    """The sampling and measuring parameters of the [picture] profile section."""
+
+    every: float = 1.0
+    keyframe_gap: float = 2.0
+    width: int = 320
+    quality_frames: int = 16
+    blank_std: float = 6.0
+    dense_seconds: float = 120.0
+    dense_every: float = 0.5
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> PictureConfig:
+        raw = profile.section("picture")
+        return cls(
+            every=float(raw.get("sample_seconds", cls.every)),
+            keyframe_gap=float(raw.get("keyframe_gap_seconds", cls.keyframe_gap)),
+            width=int(raw.get("analysis_width", cls.width)),
+            quality_frames=int(raw.get("quality_frames", cls.quality_frames)),
+            blank_std=float(raw.get("blank_std", cls.blank_std)),
+            dense_seconds=float(raw.get("dense_seconds", cls.dense_seconds)),
+            dense_every=float(raw.get("dense_every_seconds", cls.dense_every)),
+        )
+
+
+@dataclass
+class ClipPicture:
+    """What the picture pass measured in one clip (per sampled frame, and per clip)."""
+
+    times: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    change: np.ndarray
+    """Mean absolute gray difference to the previous sampled frame (NaN for the first)."""
+    hist_change: np.ndarray
+    """Histogram distance (0–1) to the previous sampled frame (NaN for the first)."""
+    hash_change: np.ndarray
+    """Hash bits that differ from the previous sampled frame (−1 for the first)."""
+    fingerprint: Fingerprint
+    quality_times: np.ndarray
+    noise: np.ndarray
+    blur: np.ndarray
+    packet_times: np.ndarray
+    decode_times: np.ndarray
+    keyframe_times: np.ndarray
+    rate: float | None
+    decoded: int
+    metadata: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return float(self.packet_times.max()) if self.packet_times.size else 0.0
+
+    @property
+    def keyframe_interval(self) -> float | None:
+        if self.keyframe_times.size < 2:
+            return None
+        return float(np.median(np.diff(np.sort(self.keyframe_times))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Measured values for the report (clips[].picture), fingerprint included."""
+
+        def level(values: np.ndarray, digits: int) -> float | None:
+            return round(float(np.median(values)), digits) if values.size else None
+
+        changes = self.change[~np.isnan(self.change)]
+        return {
+            "sampled": int(self.times.size),
+            "decoded": self.decoded,
+            "packets": int(self.packet_times.size),
+            "keyframe_interval": _round(self.keyframe_interval, 2),
+            "noise": level(self.noise, 2),
+            "blur": level(self.blur, 3),
+            "luma": level(self.mean, 1),
+            "change": level(changes, 2),
+            "error": self.error,
+            "fingerprint": self.fingerprint.to_dict(),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class PictureSink:
+    """Measures one clip's sampled frames as they come."""
+
+    def __init__(self, config: PictureConfig, quality_every: float) -> None:
+        self.config = config
+        self.quality_every = quality_every
+        self.rows: list[tuple[float, float, float, float, float, int]] = []
+        self.hashes: list[int] = []
+        self.thumbs: list[np.ndarray] = []
+        self.quality: list[tuple[float, float, float]] = []
+        self._previous: tuple[np.ndarray, np.ndarray, int] | None = None
+        self._next_quality = 0.0
+
+    def add(self, frame: SampledFrame) -> None:
+        gray = frame.gray
+        mean, std = cv2.meanStdDev(gray)
+        mean_v, std_v = float(mean[0, 0]), float(std[0, 0])
+        hist = _histogram(gray)
+        thumb = thumbnail(gray)
+        code = dct_hash(thumb)
+        change = hist_change = math.nan
+        hash_change = -1
+        if self._previous is not None:
+            before, before_hist, before_code = self._previous
+            change = float(cv2.norm(gray, before, cv2.NORM_L1)) / gray.size
+            hist_change = 0.5 * float(np.abs(hist - before_hist).sum())
+            hash_change = (code ^ before_code).bit_count()
+        self._previous = (gray, hist, code)
+        self.rows.append((frame.time, mean_v, std_v, change, hist_change, hash_change))
+        self.hashes.append(code)
+        self.thumbs.append(thumb)
+        alive = std_v > self.config.blank_std
+        if alive and frame.time >= self._next_quality and (luma := frame.luma) is not None:
+            self._next_quality = frame.time + self.quality_every * 0.95
+            self.quality.append((frame.time, noise_sigma(luma), blur_level(luma)))
+
+    def finish(self, timeline: Timeline) -> ClipPicture:
+        rows = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
+        quality = np.asarray(self.quality, dtype=np.float64).reshape(-1, 3)
+        motion, strength = motion_hashes(np.asarray(self.thumbs, np.float32).reshape(-1, 32, 32))
+        hashes = np.asarray(self.hashes, np.uint64)
+        return ClipPicture(
+            times=rows[:, 0],
+            mean=rows[:, 1],
+            std=rows[:, 2],
+            change=rows[:, 3],
+            hist_change=rows[:, 4],
+            hash_change=rows[:, 5].astype(np.int64),
+            fingerprint=Fingerprint(rows[:, 0].astype(np.float32), hashes, motion, strength),
+            quality_times=quality[:, 0],
+            noise=quality[:, 1],
+            blur=quality[:, 2],
+            packet_times=timeline.packet_times,
+            decode_times=timeline.decode_times,
+            keyframe_times=timeline.keyframe_times,
+            rate=timeline.rate,
+            decoded=timeline.decoded,
+            metadata=timeline.metadata,
+            error=timeline.error,
+        )
+
+
+class PictureAnalyzer:
+    """The picture checks' view of the shared frame pass."""
+
+    name = "picture"
+
+    def __init__(self, config: PictureConfig, reference: bool = False) -> None:
+        self.config = config
+        self.reference = reference
+        """Every frame decoded and measured: the slow baseline the sparse pass is judged by."""
+
+    def sampling(self, clip: Clip) -> Sampling | None:
+        if clip.media is None or clip.media.problem is not None:
+            return None
+        c = self.config
+        if self.reference:
+            return Sampling(every=0.0, width=c.width, luma=True)
+        if (clip.media.duration or 0.0) <= c.dense_seconds:
+            # Short clips (face rolls pan fast): every frame decoded, a frame on a fine grid.
+            return Sampling(every=c.dense_every, keyframe_gap=0.0, width=c.width, luma=True)
+        return Sampling(every=c.every, keyframe_gap=c.keyframe_gap, width=c.width, luma=True)
+
+    def begin(self, clip: Clip) -> PictureSink:
+        duration = (clip.media.duration if clip.media else None) or 0.0
+        spread = duration / max(1, self.config.quality_frames)
+        # The reference measures noise and blur once a second: clip-level figures, no more.
+        quality_every = 1.0 if self.reference else max(self.config.dense_every, spread)
+        return PictureSink(self.config, quality_every)
+
+
+def stretches(times: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
+    """(first, last) sample times of each run of consecutive flagged samples."""
+    runs: list[tuple[float, float]] = []
+    start: float | None = None
+    for t, flag in zip(times.tolist(), flags.tolist(), strict=True):
+        if flag and start is None:
+            start = t
+        if flag:
+            last = t
+        elif start is not None:
+            runs.append((start, last))
+            start = None
+    if start is not None:
+        runs.append((start, last))
+    return runs
+
+
+def pair_runs(times: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
+    """Runs of flagged consecutive pairs (flag k: frames k-1 and k) as (first, last) frame times."""
+    runs: list[tuple[float, float]] = []
+    start: int | None = None
+    for k in range(1, len(flags) + 1):
+        on = k < len(flags) and bool(flags[k])
+        if on and start is None:
+            start = k
+        elif not on and start is not None:
+            runs.append((float(times[start - 1]), float(times[k - 1])))
+            start = None
+    return runs

@@ -1,0 +1,348 @@
+"""QA01–QA07: the picture pass's measures held against the profile's [picture] thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from video_audit.disc import ClassFolder, Clip
+from video_audit.fingerprints import Fingerprint, FingerprintStore, Match, ReuseRules, match
+from video_audit.picture import ClipPicture, pair_runs, stretches
+from video_audit.recording_time import parse_zone, recorded_at
+from video_audit.rules import Finding, finding
+from video_audit.rules.format import clock
+from video_audit.standard import Profile
+
+if TYPE_CHECKING:
+    from video_audit.audit import AuditContext
+
+
+@dataclass(frozen=True)
+class PictureRules:
+    """The [picture] section's thresholds (defaults are the shipped profile's)."""
+
+    noise_sigma: float = 5.0
+    blur_level: float = 0.72
+    quality_share: float = 0.5
+    black_luma: float = 24.0
+    blank_std: float = 6.0
+    black_seconds: float = 10.0
+    frozen_change: float = 1.0
+    frozen_identical: float = 0.12
+    frozen_ratio: float = 0.25
+    frozen_seconds: float = 10.0
+    reuse: ReuseRules = field(default_factory=ReuseRules)
+    stream_gap_seconds: float = 1.0
+    cut_hash_distance: int = 24
+    cut_histogram: float = 0.5
+    cut_change_ratio: float = 4.0
+    timezone: dt.tzinfo = dt.timezone(dt.timedelta(hours=8))
+    morning_hours: tuple[int, int] = (5, 12)
+    afternoon_hours: tuple[int, int] = (12, 21)
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> PictureRules:
+        raw = profile.section("picture")
+        base = cls()
+        numbers: dict[str, Any] = {}
+        for name in (
+            "noise_sigma", "blur_level", "quality_share", "black_luma", "blank_std",
+            "black_seconds", "frozen_change", "frozen_identical", "frozen_ratio",
+            "frozen_seconds", "stream_gap_seconds", "cut_histogram", "cut_change_ratio",
+        ):  # fmt: skip
+            numbers[name] = float(raw.get(name, getattr(base, name)))
+        r = base.reuse
+        reuse = ReuseRules(
+            distance=int(raw.get("reuse_hash_distance", r.distance)),
+            motion_distance=int(raw.get("reuse_motion_distance", r.motion_distance)),
+            still_distance=int(raw.get("reuse_still_distance", r.still_distance)),
+            min_strength=float(raw.get("reuse_motion_strength", r.min_strength)),
+            same_moment=float(raw.get("reuse_same_moment", r.same_moment)),
+            min_seconds=float(raw.get("reuse_min_seconds", r.min_seconds)),
+            min_frames=int(raw.get("reuse_min_frames", r.min_frames)),
+            share=float(raw.get("reuse_share", r.share)),
+        )
+        try:
+            zone = parse_zone(str(raw["timezone"])) if "timezone" in raw else base.timezone
+        except ValueError as exc:
+            raise ValueError(f"{profile.source} [picture]: {exc}") from exc
+        return cls(
+            **numbers,
+            reuse=reuse,
+            cut_hash_distance=int(raw.get("cut_hash_distance", base.cut_hash_distance)),
+            timezone=zone,
+            morning_hours=_hours(raw.get("morning_hours"), base.morning_hours),
+            afternoon_hours=_hours(raw.get("afternoon_hours"), base.afternoon_hours),
+        )
+
+
+def _hours(value: Any, default: tuple[int, int]) -> tuple[int, int]:
+    if value is None:
+        return default
+    first, last = (int(v) for v in value)
+    return first, last
+
+
+def _ranges(runs: list[tuple[float, float]]) -> list[str]:
+    return [f"{clock(a)}–{clock(b)}" for a, b in runs]
+
+
+def _quality(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Finding]:
+    """QA01 noise and QA02 blur: a share of the measured frames past the threshold."""
+    for code, variant, values, limit, digits in (
+        ("QA01", "noisy", p.noise, rules.noise_sigma, 2),
+        ("QA02", "blurred", p.blur, rules.blur_level, 3),
+    ):
+        if values.size == 0:
+            continue
+        over = values > limit
+        if over.mean() < rules.quality_share:
+            continue
+        worst = int(np.argmax(values))
+        yield finding(
+            code,
+            clip.rel,
+            variant,
+            level=round(float(np.median(values)), digits),
+            threshold=limit,
+            share=round(100 * float(over.mean())),
+            at=clock(float(p.quality_times[worst])),
+            at_seconds=round(float(p.quality_times[worst]), 2),
+        )
+
+
+def _blank(p: ClipPicture, rules: PictureRules) -> tuple[np.ndarray, np.ndarray]:
+    black = p.mean <= rules.black_luma
+    return black, black | (p.std <= rules.blank_std)
+
+
+def _black(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Finding]:
+    black, blank = _blank(p, rules)
+    runs = [r for r in stretches(p.times, blank) if r[1] - r[0] >= rules.black_seconds]
+    if not runs:
+        return
+    inside = np.zeros_like(blank)
+    for a, b in runs:
+        inside |= (p.times >= a) & (p.times <= b)
+    variant = "black" if black[inside].mean() >= 0.5 else "blank"
+    yield finding(
+        "QA03",
+        clip.rel,
+        variant,
+        seconds=round(max(b - a for a, b in runs), 1),
+        threshold=rules.black_seconds,
+        ranges=_ranges(runs),
+        stretches=[[round(a, 2), round(b, 2)] for a, b in runs],
+    )
+
+
+def _frozen(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Finding]:
+    change = p.change
+    known = ~np.isnan(change)
+    if known.sum() < 2:
+        return
+    typical = float(np.median(change[known]))
+    _, blank = _blank(p, rules)
+    with np.errstate(invalid="ignore"):
+        near = change <= rules.frozen_change
+        same = (change <= rules.frozen_identical) | (change <= rules.frozen_ratio * typical)
+    frozen = known & near & same & ~blank
+    # One slightly larger step inside a frozen stretch (a burned-in clock turning a minute)
+    # does not end it.
+    before, after = np.append(False, frozen[:-1]), np.append(frozen[1:], False)
+    frozen |= known & near & ~blank & before & after
+    runs = [r for r in pair_runs(p.times, frozen) if r[1] - r[0] >= rules.frozen_seconds]
+    if not runs:
+        return
+    inside = np.zeros_like(frozen)
+    for a, b in runs:
+        inside |= (p.times > a) & (p.times <= b)
+    yield finding(
+        "QA04",
+        clip.rel,
+        "frozen",
+        seconds=round(max(b - a for a, b in runs), 1),
+        threshold=rules.frozen_seconds,
+        ranges=_ranges(runs),
+        stretches=[[round(a, 2), round(b, 2)] for a, b in runs],
+        level=round(float(np.median(change[inside])), 2),
+        typical=round(typical, 2),
+    )
+
+
+def _continuity(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Finding]:
+    gaps: list[str] = []
+    events: list[dict[str, Any]] = []
+    frame = 1.0 / p.rate if p.rate else 0.0
+    tolerance = max(rules.stream_gap_seconds, 3 * frame)
+    if p.packet_times.size > 1:
+        ordered = np.sort(p.packet_times)
+        steps = np.diff(ordered)
+        for i in np.flatnonzero(steps > tolerance).tolist():
+            at, size = float(ordered[i]), float(steps[i])
+            gaps.append(f"{clock(at)} (+{size:.1f}s)")
+            events.append({"kind": "gap", "at": round(at, 2), "seconds": round(size, 2)})
+    if p.decode_times.size > 1:
+        steps = np.diff(p.decode_times)
+        for i in np.flatnonzero(steps < -tolerance).tolist():
+            at, size = float(p.decode_times[i]), float(steps[i])
+            gaps.append(f"{clock(at)} ({size:.1f}s)")
+            events.append({"kind": "jump_back", "at": round(at, 2), "seconds": round(size, 2)})
+    known = ~np.isnan(p.change)
+    typical = float(np.median(p.change[known])) if known.any() else 0.0
+    _, blank = _blank(p, rules)
+    still = blank | np.append(False, blank[:-1])
+    with np.errstate(invalid="ignore"):
+        cut = (
+            (p.hash_change >= rules.cut_hash_distance)
+            & (
+                (p.hist_change >= rules.cut_histogram)
+                | (p.change >= rules.cut_change_ratio * typical)
+            )
+            & ~still
+        )
+    cuts = [clock(float(t)) for t in p.times[cut]]
+    events += [{"kind": "cut", "at": round(float(t), 2)} for t in p.times[cut]]
+    if not events:
+        return
+    variant = "gap_cut" if gaps and cuts else "gap" if gaps else "cut"
+    yield finding(
+        "QA06", clip.rel, variant, gaps=gaps, cuts=cuts, threshold=tolerance, events=events
+    )
+
+
+def _recording(
+    clip: Clip, passes: dict[str, Any], day_date: dt.date | None, rules: PictureRules
+) -> Iterator[Finding]:
+    known = recorded_at(clip, passes)
+    if known is None:
+        return
+    local = known.when.astimezone(rules.timezone)
+    shown = local.strftime("%Y-%m-%d %H:%M")
+    base = {"recorded": shown, "source": known.source, "recorded_iso": local.isoformat()}
+    if day_date is not None and local.date() != day_date:
+        yield finding("QA07", clip.rel, "date", expected=day_date.isoformat(), **base)
+        return
+    slot = clip.name.slot if clip.name and clip.kind == "roll" else None
+    hour = local.hour + local.minute / 60
+    for want, variant, (first, last) in (
+        (1, "roll1_not_morning", rules.morning_hours),
+        (2, "roll2_not_afternoon", rules.afternoon_hours),
+    ):
+        if slot == want and not first <= hour < last:
+            yield finding("QA07", clip.rel, variant, hours=f"{first}:00–{last}:00", **base)
+
+
+Remembered = tuple[str, str, list[tuple[str, Fingerprint]]]
+"""What the store keeps of one class: its key, its folder name, (clip path, fingerprint)s."""
+
+
+def _reuse(
+    cls: ClassFolder,
+    prints: dict[str, Fingerprint],
+    store: FingerprintStore | None,
+    remember: list[Remembered],
+    rules: PictureRules,
+) -> Iterator[Finding]:
+    """Reused footage within the class, then against the classes the store remembers."""
+    order = [c for day in cls.days for c in day.clips if c.rel in prints]
+    order += [c for c in cls.clips if c.rel in prints and c not in order]
+    flagged: set[str] = set()
+    for j, later in enumerate(order):
+        for earlier in order[:j]:
+            found = match(prints[earlier.rel], prints[later.rel], rules.reuse)
+            if found is not None and later.rel not in flagged:
+                flagged.add(later.rel)
+                yield finding("QA05", later.rel, "same_class", other=earlier.rel, **_where(found))
+    if store is None:
+        return
+    # The class is known by its institution+class prefix wherever its disc is copied to.
+    key = cls.prefix or str(cls.path.resolve())
+    for clip in order:
+        if clip.rel in flagged:
+            continue
+        for stored in store.candidates(prints[clip.rel], key):
+            found = match(stored.fingerprint, prints[clip.rel], rules.reuse)
+            if found is not None:
+                flagged.add(clip.rel)
+                yield finding(
+                    "QA05",
+                    clip.rel,
+                    "other_class",
+                    other=stored.path,
+                    other_class=stored.class_folder,
+                    audited=stored.audited,
+                    **_where(found),
+                )
+                break
+    remember.append((key, cls.folder, [(_stored_path(cls, c), prints[c.rel]) for c in order]))
+
+
+def _stored_path(cls: ClassFolder, clip: Clip) -> str:
+    """A clip's path from its class folder (the audited root differs between audits)."""
+    try:
+        return clip.path.relative_to(cls.path.parent).as_posix()
+    except ValueError:
+        return clip.rel
+
+
+def _where(found: Match) -> dict[str, Any]:
+    return {
+        "start": clock(found.start),
+        "end": clock(found.end),
+        "other_start": clock(max(0.0, found.start + found.offset)),
+        "seconds": round(found.seconds, 1),
+        "offset": found.offset,
+        "frames": found.frames,
+        "distance": found.distance,
+    }
+
+
+def check(ctx: AuditContext) -> Iterator[Finding]:
+    """QA findings from the shared frame pass (and clip metadata for QA07)."""
+    rules = PictureRules.from_profile(ctx.profile)
+    passes = getattr(ctx, "frames", {}) or {}
+    store_path = getattr(ctx.settings, "fingerprint_db", None)
+    store = FingerprintStore(store_path) if store_path is not None else None
+    remember: list[Remembered] = []
+    for cls in ctx.disc.classes:
+        prints: dict[str, Fingerprint] = {}
+        dated = {c.rel: day.date for day in cls.days for c in day.clips}
+        for clip in cls.clips:
+            clip_pass = passes.get(clip.rel)
+            results = clip_pass.results if clip_pass is not None else {}
+            picture: ClipPicture | None = results.get("picture")
+            yield from _recording(clip, results, dated.get(clip.rel), rules)
+            if picture is None:
+                continue
+            if picture.error is not None:
+                at = clock(float(picture.times[-1])) if picture.times.size else clock(0)
+                yield finding("FM04", clip.rel, "corrupt", error=f"{at}: {picture.error}")
+                continue
+            yield from _quality(clip, picture, rules)
+            yield from _black(clip, picture, rules)
+            yield from _frozen(clip, picture, rules)
+            if clip.kind == "lesson":
+                yield from _continuity(clip, picture, rules)
+            prints[clip.rel] = picture.fingerprint
+        try:
+            yield from _reuse(cls, prints, store, remember, rules)
+        except sqlite3.Error as exc:
+            raise _store_error(store, exc) from exc
+    if store is not None:
+        try:
+            store.remember(remember)  # the whole audit in one transaction
+        except sqlite3.Error as exc:
+            raise _store_error(store, exc) from exc
+
+
+def _store_error(store: FingerprintStore | None, exc: Exception) -> Exception:
+    from video_audit.audit import AuditError
+
+    where = store.path if store is not None else "?"
+    return AuditError(f"{where}: fingerprint store unusable: {exc}")
