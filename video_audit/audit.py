@@ -7,17 +7,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
 from video_audit.disc import ClassFolder, Disc, DiscWalker
+from video_audit.frames import ClipPass, FrameAnalyzer, run_passes
 from video_audit.media import probe
 from video_audit.rules import Finding, checks
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, load_profile
 
+if TYPE_CHECKING:
+    from video_audit.faces.run import FaceAudit
+
 Progress = Callable[[int, int, str], None]
-"""Called as (done, total, what) while clips are probed."""
+"""Called as (done, total, what) while clips are probed, then decoded."""
 
 
 class AuditError(Exception):
@@ -31,6 +35,10 @@ class AuditContext:
     disc: Disc
     profile: Profile
     settings: AuditSettings
+    faces: dict[str, Any] = field(default_factory=dict)
+    """Attendance by class rel (video_audit.faces.run.FaceAudit): classes with a roster only."""
+    frames: dict[str, ClipPass] = field(default_factory=dict)
+    """The shared frame pass by clip rel (video_audit.frames): clips that probed fine."""
 
 
 def _in_class(finding_path: str, cls: ClassFolder) -> bool:
@@ -107,6 +115,8 @@ class AuditReport:
                             "slot": clip.name.slot if clip.name else None,
                             "media": clip.media.to_dict() if clip.media else None,
                             "codes": sorted({f.code for f in day_found if f.path == clip.rel}),
+                            "picture": self.extras.get("picture", {}).get(clip.rel),
+                            "clock": self.clock_dict(clip.rel),
                         }
                         for clip in day.clips
                     ],
@@ -119,8 +129,21 @@ class AuditReport:
             "roster": cls.roster.name if cls.roster else None,
             "summary": _summary(found),
             "days": days,
-            "attendance": None,
+            "attendance": self._attendance(cls),
         }
+
+    def clock_dict(self, rel: str) -> dict[str, Any] | None:
+        """The clip's on-screen clock (video_audit.clock): None when the clip was not decoded."""
+        clock = self.extras.get("clock", {}).get(rel)
+        return clock.to_dict() if clock is not None else None
+
+    def _attendance(self, cls: ClassFolder) -> dict[str, Any] | None:
+        """The class's attendance (None without a roster: faces are not analysed then)."""
+        result = self.extras.get("faces", {}).get(cls.rel)
+        if result is None:
+            return None
+        to_dict = getattr(result, "to_dict", None)
+        return to_dict() if to_dict else {"error": getattr(result, "error", "roster unusable")}
 
 
 def _sort_key(f: Finding) -> tuple[str, str]:
@@ -152,13 +175,69 @@ def run_audit(
             if progress:
                 progress(done, len(clips), clip.rel)
     ctx = AuditContext(disc=disc, profile=profile, settings=settings)
+    faces = _faces(ctx)
+    ctx.frames = _frame_pass(ctx, len(clips), progress, [faces.analyzer] if faces else [])
+    ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
     findings = [f for group in checks() for f in group(ctx)]
     findings.sort(key=_sort_key)
-    return AuditReport(
+    report = AuditReport(
         root=disc.root,
         disc=disc,
         profile=profile,
         findings=findings,
         started=started,
         finished=dt.datetime.now().astimezone(),
+        extras={"faces": ctx.faces} if ctx.faces else {},
     )
+    report.extras["picture"] = {
+        rel: p.results["picture"].to_dict()
+        for rel, p in ctx.frames.items()
+        if "picture" in p.results
+    }
+    report.extras["clock"] = {
+        rel: p.results["clock"] for rel, p in ctx.frames.items() if "clock" in p.results
+    }
+    return report
+
+
+def _frame_pass(
+    ctx: AuditContext, probed: int, progress: Progress | None, more: list[FrameAnalyzer]
+) -> dict[str, ClipPass]:
+    """Decode each clip that probed fine once, sparsely, for every frame analyzer."""
+    from video_audit.picture import PictureAnalyzer, PictureConfig
+    from video_audit.rules.picture import PictureRules
+
+    try:
+        analyzers = [PictureAnalyzer(PictureConfig.from_profile(ctx.profile)), *more]
+        PictureRules.from_profile(ctx.profile)
+    except (TypeError, ValueError) as exc:
+        raise AuditError(f"{ctx.profile.source} [picture]: {exc}") from exc
+    clips = [c for c in ctx.disc.clips if c.media is not None and c.media.problem is None]
+
+    def step(done: int, total: int, what: str) -> None:
+        if progress:
+            progress(probed + done, probed + total, what)
+
+    every: list[FrameAnalyzer] = [*analyzers, _clock(ctx)]
+    return run_passes(clips, every, ctx.settings.frame_threads, step)
+
+
+def _clock(ctx: AuditContext) -> FrameAnalyzer:
+    """The on-screen clock reader (video_audit.clock), sharing the frame pass."""
+    from video_audit.clock import ClockAnalyzer, ClockConfig
+
+    try:
+        return ClockAnalyzer(ClockConfig.from_profile(ctx.profile))
+    except (TypeError, ValueError) as exc:
+        raise AuditError(f"{ctx.profile.source} [clock]: {exc}") from exc
+
+
+def _faces(ctx: AuditContext) -> FaceAudit | None:
+    """Face analysis of the classes with a roster; an engine that cannot run stops the audit."""
+    from video_audit.faces.engine import EngineError
+    from video_audit.faces.run import FaceAudit
+
+    try:
+        return FaceAudit.prepare(ctx)
+    except EngineError as exc:
+        raise AuditError(f"face engine: {exc}") from exc

@@ -168,10 +168,6 @@ class DiscWalker:
                 self._loose_file(entry, parts, disc)
         return disc
 
-    def is_class_folder(self, path: Path) -> bool:
-        """Whether PATH looks like one class folder (a roster, or day folders inside it)."""
-        return self._is_class_dir(path)
-
     # --- recognising folders -------------------------------------------------------------
     def _is_video(self, name: str) -> bool:
         return split_extension(name)[1] in self.video_ext

@@ -12,6 +12,7 @@ import jinja2
 from video_audit import __version__
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
+from video_audit.faces.matrix import attendance_matrix
 from video_audit.report import t
 from video_audit.report.matrix import Cell, CellState, day_rows, disc_level, outside_days, slots
 from video_audit.rules import Finding, localise
@@ -28,7 +29,7 @@ _PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (("measured",), ("threshold",), ""),
 )
 # Details that only repeat another detail in machine form.
-_HIDDEN = {"duration_seconds", "minimum_seconds", "container"}
+_HIDDEN = {"duration_seconds", "minimum_seconds", "container", "events"}  # events: for scripts
 
 
 def relative(path: str, base: str, lang: str, in_class: bool = True) -> str:
@@ -121,6 +122,8 @@ def _class_view(
 ) -> dict[str, Any]:
     rows = day_rows(report, cls)
     slotted = {c.rel for row in rows for cell in row.cells for c in cell.clips}
+    # The recorded range from each clip's on-screen clock, or 未找到画面时间 (video_audit.clock).
+    clocks = {rel: c.label(lang) for rel, c in report.extras.get("clock", {}).items()}
     days = []
     for row in rows:
         days.append(
@@ -136,7 +139,10 @@ def _class_view(
                         "state": cell.state,
                         "mark": cell_mark(cell, lang),
                         "codes": cell.codes,
-                        "clips": [{"file": c.filename, "info": clip_info(c)} for c in cell.clips],
+                        "clips": [
+                            {"file": c.filename, "info": clip_info(c), "clock": clocks.get(c.rel)}
+                            for c in cell.clips
+                        ],
                     }
                     for cell in row.cells
                 ],
@@ -196,6 +202,7 @@ def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | 
         "error": str(attendance.get("error") or ""),
         "days": days,
         "head_counts": any(d["head_count"] is not None for d in days),
+        "matrix": attendance_matrix(attendance, lang),
     }
 
 

@@ -24,13 +24,18 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_len(text))
 
 
-def _finding_lines(findings: list[Finding], base: str, lang: str, indent: str) -> list[str]:
+def _finding_lines(
+    findings: list[Finding], base: str, lang: str, indent: str, clocks: dict[str, str] | None = None
+) -> list[str]:
     lines = []
     for f in findings:
         where = _relative(f.path, base)
         if where == ".":
             where = f.path.rsplit("/", 1)[-1] if f.path != "." else t(lang, "path")
-        lines.append(f"{indent}{MARK[f.severity]} {f.code} {f.rule.title[lang]}：{where}")
+        shown = ""
+        if clocks and f.path in clocks:
+            shown = f"（{clocks[f.path]}）" if lang == "zh" else f" ({clocks[f.path]})"
+        lines.append(f"{indent}{MARK[f.severity]} {f.code} {f.rule.title[lang]}：{where}{shown}")
         lines.append(f"{indent}    {f.message(lang)}")
     return lines
 
@@ -56,6 +61,8 @@ def render(report: AuditReport, lang: str = "zh") -> str:
         f"{t(lang, 'audited_at')}{sep}{report.finished:%Y-%m-%d %H:%M:%S}",
         f"{t(lang, 'verdict')}{sep}{_counts(report.summary, lang)}",
     ]
+    # Each decoded clip's recorded time range from its on-screen clock, beside its findings.
+    clocks = {rel: c.label(lang) for rel, c in report.extras.get("clock", {}).items()}
     loose = disc_level(report)
     if loose:
         out += ["", t(lang, "disc_findings"), *_finding_lines(loose, ".", lang, "  ")]
@@ -79,11 +86,11 @@ def render(report: AuditReport, lang: str = "zh") -> str:
         extra = outside_days(report, cls)
         if extra:
             out += ["", f"  {t(lang, 'class_findings')}"]
-            out += _finding_lines(extra, base, lang, "  ")
+            out += _finding_lines(extra, base, lang, "  ", clocks)
         for row in rows:
             if row.findings:
                 out += ["", f"  [{row.day.folder}]"]
-                out += _finding_lines(row.findings, row.day.rel, lang, "  ")
+                out += _finding_lines(row.findings, row.day.rel, lang, "  ", clocks)
         if not found:
             out += ["", f"  {t(lang, 'no_findings')}"]
     return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ from rich.cells import cell_len
 
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Day
+from video_audit.faces.matrix import add_attendance_sheet
 from video_audit.report import t
 from video_audit.report.html import cell_mark, details_text, relative
 from video_audit.report.matrix import day_rows, disc_level, outside_days, slots
@@ -218,6 +219,7 @@ def render(report: AuditReport, lang: str = "zh") -> bytes:
     _findings_sheet(findings, report, lang)
     _matrix_sheet(wb.create_sheet(t(lang, "matrix")), report, lang)
     _summary_sheet(wb.create_sheet(t(lang, "summary")), report, lang)
+    add_attendance_sheet(wb, report.to_dict(lang), lang)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -51,6 +51,8 @@ TERMS: dict[str, dict[str, str]] = {
         "roll1": "课间人脸识别视频1",
         "roll2": "课间人脸识别视频2",
         "lesson": "授课过程视频",
+        "metadata": "文件元数据",
+        "clock": "画面时钟",
     },
     "en": {
         "fullwidth": "full-width characters",
@@ -60,6 +62,8 @@ TERMS: dict[str, dict[str, str]] = {
         "roll1": "face-roll clip 1",
         "roll2": "face-roll clip 2",
         "lesson": "lesson clip",
+        "metadata": "file metadata",
+        "clock": "on-screen clock",
     },
 }
 
@@ -163,6 +167,14 @@ Check = Callable[["AuditContext"], Iterable[Finding]]
 
 def checks() -> list[Check]:
     """The rule groups run by every audit, in report order."""
-    from video_audit.rules import content, format, layout, naming
+    from video_audit.rules import clock, content, format, layout, naming, people, picture
 
-    return [layout.check, naming.check, content.check, format.check]
+    return [
+        layout.check,
+        naming.check,
+        content.check,
+        format.check,
+        picture.check,
+        clock.check,
+        people.check,
+    ]

@@ -1,0 +1,352 @@
+"""Faces: accuracy of attendance decisions and speed of face-roll analysis (embedded engine).
+
+Run: `.venv/bin/python -m bench.faces [--sets DIR ...] [--clips N] [--sweep]`.
+
+Accuracy, on the photo sets of ../shared/eval (one folder per person): each person's photo r is
+the roster photo; a "day" shows photo d of everyone (d ≠ r), with one person (in turn) left off
+the roster so that a stranger is among them; the day's faces are matched as the audit does
+(one-to-one, accept + margin + frame agreement + class calibration, review band). Every roster
+photo is used in turn. Reported: precision of `present` (false presents are the costly error),
+the share sent to review, recall (attendees present, or in review with the right candidate).
+
+Synthetic classroom clips: the same photos composited into 10 s 1024×768 face-roll clips (the
+camera pans along the row), run through the whole pipeline (decode, detect, track, embed,
+cluster, match); also timed: seconds of footage analysed per second (× real time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from video_audit.faces.analysis import RollAnalyzer
+from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
+from video_audit.faces.engine import FaceEngine, Metric, Thresholds, distances
+from video_audit.faces.matching import Match, MatchPolicy, match_day
+from video_audit.faces.packs import select_engine
+from video_audit.faces.roster import RosterEntry, read_photo
+from video_audit.faces.settings import face_settings
+from video_audit.faces.tracking import Track
+from video_audit.faces.video import drive
+from video_audit.sample import ClipSpec, write_clip
+from video_audit.sample_faces import FaceShot, augment, pan
+from video_audit.standard import load_profile
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+CACHE = Path(os.environ.get("VIDEO_AUDIT_BENCH_CACHE", Path(tempfile.gettempdir()) / "va-bench"))
+FS = face_settings(load_profile().section("faces"))
+
+
+@dataclass
+class Tally:
+    """Counts over many simulated days."""
+
+    attendees: int = 0
+    strangers: int = 0
+    present_right: int = 0
+    present_wrong: int = 0
+    review: int = 0
+    review_right: int = 0
+    missed: int = 0
+    undetected: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        present = self.present_right + self.present_wrong
+        precision = self.present_right / present if present else float("nan")
+        seen = self.attendees + self.strangers
+        recall = (self.present_right + self.review_right) / self.attendees if self.attendees else 0
+        return (
+            f"| {precision:.3f} ({self.present_wrong} false) | {self.review / max(1, seen):.2f} "
+            f"| {recall:.3f} | {self.present_right / max(1, self.attendees):.2f} "
+            f"| {self.attendees}+{self.strangers} |"
+        )
+
+
+def person(vectors: list[np.ndarray], tag: str, sample: int) -> Person:
+    track = Track(tag, sample)
+    return Person([EmbeddedTrack(track, [], vectors)])
+
+
+def embed_photos(folder: Path, engine: FaceEngine) -> dict[str, list[np.ndarray | None]]:
+    """Each person's photos embedded in name order (None: no face found)."""
+    out: dict[str, list[np.ndarray | None]] = {}
+    for who in sorted(p for p in folder.iterdir() if p.is_dir()):
+        vectors: list[np.ndarray | None] = []
+        for photo in sorted(who.iterdir()):
+            img = read_photo(photo)
+            faces = [] if img is None else engine.detect(img) or engine.detect(img, tiled=True)
+            best = max(faces, key=lambda f: f.size) if faces else None
+            vectors.append(engine.embed(best) if best else None)
+        out[who.name] = vectors
+    return out
+
+
+def floor(vectors: list[np.ndarray], metric: Metric = "euclidean") -> float | None:
+    if len(vectors) < 2:
+        return None
+    d = distances(metric, np.array(vectors), np.array(vectors))
+    return float(d[~np.eye(len(vectors), dtype=bool)].min())
+
+
+def photo_days(
+    sets: dict[str, list[np.ndarray | None]], policy: MatchPolicy, metric: Metric = "euclidean"
+) -> Tally:
+    """Simulated days over one photo set (see the module docstring)."""
+    tally = Tally()
+    names = sorted(sets)
+    most = max(len(v) for v in sets.values())
+    for r in range(most):
+        for d in range(most):
+            if d == r:
+                continue
+            left_off = names[d % len(names)]
+            roster = [
+                RosterEntry(n, n, "trainee", [], [0], [0], [sets[n][r]])  # type: ignore[list-item]
+                for n in names
+                if n != left_off and r < len(sets[n]) and sets[n][r] is not None
+            ]
+            seen = [
+                (n, person([sets[n][d]], n, i))  # type: ignore[list-item]
+                for i, n in enumerate(names)
+                if d < len(sets[n]) and sets[n][d] is not None
+            ]
+            tally.undetected += sum(1 for n in names if d < len(sets[n]) and sets[n][d] is None)
+            if not roster or not seen:
+                continue
+            enrolled = {e.id for e in roster}
+            f = floor([e.embeddings[0] for e in roster], metric)
+            matches = match_day([p for _, p in seen], roster, metric, policy, f)
+            truth = {id(p): n for n, p in seen}
+            for m in matches:
+                _score(tally, truth[id(m.person)], m, enrolled)
+    return tally
+
+
+def _score(tally: Tally, true: str, m: Match, enrolled: set[str]) -> None:
+    status, entry = m.status, m.entry
+    candidates = [c for c, _ in m.candidates]
+    if true in enrolled:
+        tally.attendees += 1
+    else:
+        tally.strangers += 1
+    if status == "present":
+        if entry == true:
+            tally.present_right += 1
+        else:
+            tally.present_wrong += 1
+            tally.wrong.append(f"{true}→{entry}")
+    elif status == "review":
+        tally.review += 1
+        tally.review_right += true in enrolled and true in candidates
+    elif true in enrolled:
+        tally.missed += 1
+
+
+def clip_days(
+    folder: Path, engine: FaceEngine, policy: MatchPolicy, days: int, fps: int
+) -> tuple[Tally, float, float]:
+    """Whole-pipeline days on clips made from a photo set; returns the tally and the timing."""
+    people = sorted(p for p in folder.iterdir() if p.is_dir())
+    photos = {p.name: sorted(p.iterdir()) for p in people}
+    roster = []
+    for n, files in photos.items():
+        img = read_photo(files[0])
+        faces = engine.detect(img) if img is not None else []
+        if faces:
+            roster.append(RosterEntry(n, n, "trainee", [], [0], [0], [engine.embed(faces[0])]))
+    f = floor([e.embeddings[0] for e in roster], engine.metric)
+    tally, footage, spent = Tally(), 0.0, 0.0
+    for d in range(1, days + 1):
+        shown = [n for n in photos if d < len(photos[n])]
+        heads: list[np.ndarray] = []
+        kept: list[str] = []
+        for n in shown:
+            head = _head(photos[n][d], engine)
+            if head is not None:
+                heads.append(head)
+                kept.append(n)
+        tally.undetected += len(shown) - len(kept)
+        shown = kept
+        if not heads:
+            continue
+        clip = CACHE / "faces" / f"{folder.name}-{d}-{fps}.mp4"
+        if not clip.exists():
+            frame = pan(heads, 1024, 768, 10 * fps, seed=d)
+            _write(clip, frame, fps)
+        start = time.perf_counter()
+        analyzer = RollAnalyzer(clip.name, engine, FS.roll)
+        drive(clip, analyzer)
+        result = analyzer.finish()
+        tracks = [
+            EmbeddedTrack(
+                t,
+                [s.face for s in t.best(FS.roll.keep)],
+                [engine.embed(s.face) for s in t.best(FS.roll.keep)],
+            )
+            for t in result.usable
+        ]
+        found = cluster(tracks, engine.metric, policy.cluster_for(f))
+        matches = match_day(found, roster, engine.metric, policy, f)
+        spent += time.perf_counter() - start
+        footage += 10.0
+        # Who each found person is, from where the face was on the wall: sample_faces.pan puts
+        # head k at x = w/4 + k × spacing along a strip the camera crosses at constant speed.
+        side = max(h.shape[1] for h in heads)
+        spacing = int(side * 1.5)
+        travel = max(1024, spacing * len(heads) + 512) - 1024
+        truth = {}
+        for p in found:
+            s0 = p.tracks[0].track.sightings[0]
+            offset = travel * round(s0.time * fps) / max(1, 10 * fps - 1)
+            centre = (s0.face.box[0] + s0.face.box[2]) / 2 + offset
+            k = int(np.clip(round((centre - 256 - side / 2) / spacing), 0, len(shown) - 1))
+            truth[id(p)] = shown[k]
+        enrolled = {e.id for e in roster}
+        tally.undetected += len(set(shown) - set(truth.values()))
+        for m in matches:
+            _score(tally, truth[id(m.person)], m, enrolled)
+    return tally, footage, spent
+
+
+def _head(photo: Path, engine: FaceEngine) -> np.ndarray | None:
+    """The photo's face with some hair and neck, scaled to a 150 px face, as a camera shows it."""
+    img = read_photo(photo)
+    faces = [] if img is None else engine.detect(img) or engine.detect(img, tiled=True)
+    if img is None or not faces:
+        return None
+    f = max(faces, key=lambda f: f.size)
+    x0, y0, x1, y1 = f.box
+    side = 1.7 * f.size
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    pad = int(side)
+    big = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    top, left = int(cy - 0.45 * side) + pad, int(cx - side / 2) + pad
+    crop = big[top : top + int(side), left : left + int(side)]
+    return augment(crop, scale=150 / f.size, jpeg=85)
+
+
+def _head_vector(head: np.ndarray, engine: FaceEngine) -> np.ndarray:
+    padded = cv2.copyMakeBorder(head, 60, 60, 60, 60, cv2.BORDER_REPLICATE)
+    faces = engine.detect(padded) or engine.detect(padded, tiled=True)
+    if not faces:
+        return np.full(512 if engine.metric == "cosine" else 128, 9.0)
+    return engine.embed(max(faces, key=lambda f: f.size))
+
+
+def _write(path: Path, frame: Callable[[int], np.ndarray], fps: int) -> None:
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "28"})
+        stream.width, stream.height, stream.pix_fmt = 1024, 768, "yuv420p"
+        for i in range(10 * fps):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame(i), format="rgb24")))
+        out.mux(stream.encode(None))
+
+
+def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
+    """× real time on a 10 s sample face roll (six people) at FPS, median of RUNS: by the wall
+    clock, and by this process's CPU time (what it would be on an idle core)."""
+    clip = CACHE / "faces" / f"sample-roll-{fps}.mp4"
+    if not clip.exists():
+        write_clip(clip, ClipSpec(10, fps, faces=FaceShot("roll", (0, 1, 2, 3, 4, 5), seed=1)))
+    times, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        analyzer = RollAnalyzer(clip.name, engine, FS.roll)
+        drive(clip, analyzer)
+        for t in analyzer.finish().usable:
+            for s in t.best(FS.roll.keep):
+                engine.embed(s.face)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]
+
+
+def _grid(t: Thresholds) -> list[tuple[float, float, float, float]]:
+    """Thresholds tried by --sweep, around the engine's (cosine distances run larger)."""
+    scale = 1.0 if t.accept < 0.5 else 1.3
+    return [
+        (round(a * scale, 2), round(m * scale, 2), round(r * scale, 2), c)
+        for a in (0.35, 0.45, 0.55)
+        for m in (0.04, 0.08, 0.12)
+        for r in (0.6,)
+        for c in (0.8, 1.0, 1.2)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sets", nargs="*", type=Path, default=[EVAL / "faces", EVAL / "faces-east-asian"]
+    )
+    parser.add_argument("--clips", type=int, default=4, help="synthetic clip days per set")
+    parser.add_argument("--sweep", action="store_true", help="also try other thresholds")
+    parser.add_argument("--engine", choices=["embedded", "insightface"], default="embedded")
+    parser.add_argument("--speed", action="store_true", help="time face rolls even with --clips 0")
+    args = parser.parse_args()
+    engine = select_engine(args.engine, FS)
+    engine.load()
+    policy = MatchPolicy(engine.thresholds, FS.agreement, FS.calibration)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"thresholds: {engine.thresholds}, agreement {FS.agreement}, calibration {FS.calibration}"
+    )
+    print(
+        "| set | test | precision of present | review share | recall (present or review) "
+        "| present share | attendees+strangers |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    embedded = {}
+    for folder in args.sets:
+        embedded[folder] = embed_photos(folder, engine)
+        t = photo_days(embedded[folder], policy, engine.metric)
+        print(f"| {folder.name} | photos | " + t.line().lstrip("| "), "false:", t.wrong[:5])
+    for folder in args.sets if args.clips else []:
+        t, footage, spent = clip_days(folder, engine, policy, args.clips, fps=5)
+        print(
+            f"| {folder.name} | clips ({args.clips} days) | " + t.line().lstrip("| "),
+            f"undetected {t.undetected}, {footage / spent:.1f}× real time",
+        )
+    for fps in (5, 25) if args.clips or args.speed else ():
+        wall, cpu = speed(engine, fps)
+        print(
+            f"speed, sample face roll 10 s 1024×768 {fps} fps: {wall:.1f}× real time "
+            f"(wall clock), {cpu:.1f}× (process CPU time)"
+        )
+    if args.sweep:
+        print("\nsweep (photos, all sets together): accept margin review calibration → line")
+        for accept, margin, review, calibration in _grid(engine.thresholds):
+            th = Thresholds(accept, review, margin, engine.thresholds.cluster)
+            p = replace(policy, thresholds=th, calibration=calibration)
+            total = Tally()
+            for sets in embedded.values():
+                t = photo_days(sets, p, engine.metric)
+                for k in (
+                    "attendees",
+                    "strangers",
+                    "present_right",
+                    "present_wrong",
+                    "review",
+                    "review_right",
+                    "missed",
+                ):
+                    setattr(total, k, getattr(total, k) + getattr(t, k))
+            print(f"{accept} {margin} {review} {calibration} {total.line()}")
+
+
+if __name__ == "__main__":
+    main()

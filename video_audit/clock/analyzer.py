@@ -1,0 +1,309 @@
+"""The on-screen clock as an analyzer of the shared frame pass, and as a recording-time source.
+
+Per clip: on the first sampled frames the text detector finds the line whose text reads as a
+date and time (the OSD clock; found once, cameras keep it in place); later frames only have
+that region cut out and kept. When the pass ends the tracker reads a few of those crops
+(recognition only, cheap) and tells when the clock started and ended, how sure it is, and
+whether it ran with the stream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from video_audit.clock.ocr import OcrEngine, OcrError, RapidOcr, TextBox
+from video_audit.clock.parse import parse_clock
+from video_audit.clock.track import ClockTracker, Jump, Track, TrackRules
+from video_audit.disc import Clip
+from video_audit.frames import SampledFrame, Sampling, Timeline
+from video_audit.recording_time import parse_zone
+from video_audit.standard import Profile
+
+_CHINA = dt.timezone(dt.timedelta(hours=8))
+_MAX_HELD = 1200  # crops kept per clip (~30 MB at most); longer clips keep them sparser
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    """The profile's [clock] section (defaults are the shipped profile's)."""
+
+    enabled: bool = True
+    find_attempts: int = 3
+    find_every: float = 5.0
+    detect_width: int = 768
+    max_lines: int = 8
+    hold_seconds: float = 1.0
+    min_confidence: float = 0.6
+    track: TrackRules = field(default_factory=TrackRules)
+    timezone: dt.tzinfo = _CHINA
+    threads: int = 1
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> ClockConfig:
+        raw = profile.section("clock")
+        base, rules = cls(), TrackRules()
+        zone_text = profile.section("picture").get("timezone")
+        try:
+            zone = parse_zone(str(zone_text)) if zone_text else base.timezone
+        except ValueError as exc:
+            raise ValueError(f"{profile.source} [picture]: {exc}") from exc
+        return cls(
+            enabled=bool(raw.get("enabled", base.enabled)),
+            find_attempts=int(raw.get("find_attempts", base.find_attempts)),
+            find_every=float(raw.get("find_every_seconds", base.find_every)),
+            detect_width=int(raw.get("detect_width", base.detect_width)),
+            max_lines=int(raw.get("max_lines", base.max_lines)),
+            hold_seconds=float(raw.get("hold_seconds", base.hold_seconds)),
+            min_confidence=float(raw.get("min_confidence", base.min_confidence)),
+            track=TrackRules(
+                read_seconds=float(raw.get("read_seconds", rules.read_seconds)),
+                tolerance_seconds=float(raw.get("tolerance_seconds", rules.tolerance_seconds)),
+                rate_tolerance=float(raw.get("rate_tolerance", rules.rate_tolerance)),
+                min_score=float(raw.get("min_score", rules.min_score)),
+                max_reads=int(raw.get("max_reads", rules.max_reads)),
+            ),
+            timezone=zone,
+            threads=int(raw.get("threads", base.threads)),
+        )
+
+
+@dataclass
+class ClipClock:
+    """What the clock of one clip said (found False: no readable on-screen clock)."""
+
+    found: bool
+    start: dt.datetime | None = None
+    """The clock at the clip's first frame (aware, the profile's time zone)."""
+    end: dt.datetime | None = None
+    """The clock at the clip's last frame."""
+    confidence: float = 0.0
+    usable: bool = False
+    """Confident enough to date the clip (QA07 prefers it to metadata then)."""
+    text: str = ""
+    """One reading as OCR gave it, for the inspector to compare with the picture."""
+    region: list[int] = field(default_factory=list)
+    reads: int = 0
+    jumps: list[Jump] = field(default_factory=list)
+    rate: float | None = None
+    error: str | None = None
+
+    source = "clock"
+
+    def to_dict(self) -> dict[str, Any]:
+        """clips[].clock of the JSON report."""
+        if not self.found:
+            out: dict[str, Any] = {"found": False}
+            if self.error:
+                out["error"] = self.error
+            return out
+        return {
+            "found": True,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "confidence": self.confidence,
+            "used": self.usable,
+            "source": self.source,
+            "text": self.text,
+            "region": self.region,
+            "reads": self.reads,
+            "continuous": self.rate is None and not self.jumps,
+            "rate": self.rate,
+            "jumps": [
+                {
+                    "after": round(j.after, 2),
+                    "at": round(j.at, 2),
+                    "before_clock": j.before_clock.isoformat(),
+                    "after_clock": j.after_clock.isoformat(),
+                    "seconds": j.seconds,
+                }
+                for j in self.jumps
+            ],
+        }
+
+    def label(self, lang: str = "zh") -> str:
+        """Beside the clip in a report: 画面时间：2024-05-24 09:31–09:41, or 未找到画面时间."""
+        from video_audit.report import t
+
+        if not self.found:
+            return t(lang, "no_clock")
+        sep = "：" if lang == "zh" else ": "
+        return f"{t(lang, 'clock_span')}{sep}{self.span()}"
+
+    def span(self) -> str:
+        """The recorded range as an inspector reads it: 09:31–09:41 (dates when they differ)."""
+        if not self.found or self.start is None or self.end is None:
+            return ""
+        first, last = self.start, self.end
+        if first.replace(second=0) == last.replace(second=0):  # a short clip: to the second
+            return f"{first:%Y-%m-%d %H:%M:%S}–{last:%H:%M:%S}"
+        if first.date() == last.date():
+            return f"{first:%Y-%m-%d %H:%M}–{last:%H:%M}"
+        return f"{first:%Y-%m-%d %H:%M}–{last:%Y-%m-%d %H:%M}"
+
+
+def _lines(boxes: list[TextBox]) -> list[TextBox]:
+    """Boxes on one text line, close together, joined (det may split date, weekday and time)."""
+    lines: list[TextBox] = []
+    for box in sorted(boxes, key=lambda b: b.x0):
+        for k, line in enumerate(lines):
+            overlap = min(line.y1, box.y1) - max(line.y0, box.y0)
+            gap = box.x0 - line.x1
+            tall = max(line.height, box.height)
+            if overlap >= 0.5 * min(line.height, box.height) and gap <= 2.5 * tall:
+                lines[k] = line.union(box)
+                break
+        else:
+            lines.append(box)
+    return lines
+
+
+class ClockSink:
+    """One clip: find the clock region early, keep its crop from each later sampled frame."""
+
+    def __init__(self, analyzer: ClockAnalyzer, clip: Clip) -> None:
+        self.analyzer = analyzer
+        self.config = analyzer.config
+        self.clip = clip
+        self.region: TextBox | None = None
+        self.attempts = 0
+        self.next_attempt = 0.0
+        self.times: list[float] = []
+        self.crops: list[np.ndarray] = []
+        self.first: tuple[str, float] | None = None
+        self.error: str | None = None
+        self._next_keep = 0.0
+        self.hold = self.config.hold_seconds
+
+    def add(self, frame: SampledFrame) -> None:
+        if self.error is not None:
+            return
+        image = frame.luma if frame.luma is not None else frame.gray
+        if self.region is None:
+            if self.attempts >= self.config.find_attempts or frame.time < self.next_attempt:
+                return
+            self.attempts += 1
+            self.next_attempt = frame.time + self.config.find_every
+            try:
+                self._find(image)
+            except OcrError as exc:
+                self.error = str(exc)
+                return
+            if self.region is None:
+                return
+        if frame.time + 1e-6 < self._next_keep:
+            return
+        if len(self.crops) >= _MAX_HELD:  # a long recording: keep every other crop from now on
+            self.times, self.crops = self.times[::2], self.crops[::2]
+            self.hold *= 2
+        self._next_keep = frame.time + 0.95 * self.hold
+        self.times.append(frame.time)
+        self.crops.append(np.ascontiguousarray(self.region.crop(image)))
+
+    def _find(self, image: np.ndarray) -> None:
+        engine = self.analyzer.engine
+        height, width = image.shape[:2]
+        boxes = engine.detect(image, self.config.detect_width)
+        # OSD clocks sit near the top or bottom edge: look there first.
+        lines = sorted(_lines(boxes), key=lambda b: min(b.y0, height - b.y1))[
+            : self.config.max_lines
+        ]
+        regions = [line.padded(width, height) for line in lines]
+        best: tuple[float, TextBox, str] | None = None
+        for region, (text, score) in zip(
+            regions, engine.read([r.crop(image) for r in regions]), strict=True
+        ):
+            if score < self.config.track.min_score or parse_clock(text) is None:
+                continue
+            if best is None or score > best[0]:
+                best = (score, region, text)
+        if best is not None:
+            self.region = best[1]
+            self.first = (best[2], best[0])
+
+    def finish(self, timeline: Timeline) -> ClipClock:
+        if self.error is not None:
+            return ClipClock(found=False, error=self.error)
+        if self.region is None or not self.crops:
+            return ClipClock(found=False)
+        name = self.clip.name
+        prefer = (name.month, name.day) if name and name.month and name.day else None
+        tracker = ClockTracker(
+            self.times,
+            self.crops,
+            self.analyzer.engine,
+            self.config.track,
+            prefer=prefer,
+            known={0: self.first} if self.first else None,
+        )
+        try:
+            track = tracker.run()
+        except OcrError as exc:
+            return ClipClock(found=False, error=str(exc))
+        return self._result(track, timeline)
+
+    def _result(self, track: Track, timeline: Timeline) -> ClipClock:
+        if not track.trusted:
+            return ClipClock(found=False, reads=track.reads)
+        zone = self.config.timezone
+        first, last = track.trusted[0], track.trusted[-1]
+        duration = float(timeline.packet_times.max()) if timeline.packet_times.size else last.time
+        start = first.value - dt.timedelta(seconds=round(first.time))
+        end = last.value + dt.timedelta(seconds=round(max(0.0, duration - last.time)))
+        confidence = track.confidence
+        assert self.region is not None
+        return ClipClock(
+            found=True,
+            start=start.replace(tzinfo=zone),
+            end=end.replace(tzinfo=zone),
+            confidence=confidence,
+            usable=confidence >= self.config.min_confidence,
+            text=first.text.strip(),
+            region=self.region.to_list(),
+            reads=track.reads,
+            jumps=track.jumps,
+            rate=track.rate,
+        )
+
+
+@cache
+def shared_engine(threads: int = 1) -> RapidOcr:
+    """One OCR engine per process: its models load once, on first use."""
+    return RapidOcr(threads=threads)
+
+
+class ClockAnalyzer:
+    """The clock's view of the shared frame pass."""
+
+    name = "clock"
+
+    def __init__(self, config: ClockConfig, engine: OcrEngine | None = None) -> None:
+        self.config = config
+        self.engine: OcrEngine = engine or shared_engine(config.threads)
+
+    def sampling(self, clip: Clip) -> Sampling | None:
+        if not self.config.enabled or clip.media is None or clip.media.problem is not None:
+            return None
+        # The width yields to other analyzers: the clock only needs the full-resolution luma.
+        every = self.config.hold_seconds
+        return Sampling(every=every, keyframe_gap=max(2.0, 2 * every), width=64, luma=True)
+
+    def begin(self, clip: Clip) -> ClockSink:
+        return ClockSink(self, clip)
+
+
+class ClockTime:
+    """Recording-time source: the start of a clip's on-screen clock, when confident."""
+
+    name = "clock"
+
+    def recorded_at(self, clip: Clip, passes: Mapping[str, Any]) -> dt.datetime | None:
+        clock = passes.get("clock")
+        if isinstance(clock, ClipClock) and clock.found and clock.usable:
+            return clock.start
+        return None

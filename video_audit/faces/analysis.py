@@ -1,0 +1,130 @@
+"""Per-clip face analysis, independent of how frames are decoded.
+
+Analyzers take frames as they are decoded: `wants(time)` says whether a frame at that time is
+worth converting, `feed(time, rgb)` hands it over, `finish()` returns the result. A decoding
+pass (faces.video, or a shared pass over each clip) drives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from video_audit.faces.engine import Face, FaceEngine, rate
+from video_audit.faces.tracking import Track, Tracker, global_shift, shift_gray
+
+
+@dataclass(frozen=True)
+class RollSettings:
+    """Sampling and quality settings of face-roll analysis ([faces] in the profile)."""
+
+    step: float = 0.5
+    """Seconds between analysed frames while the picture is steady."""
+    min_step: float = 0.2
+    """The shortest step, used while the camera pans fast."""
+    min_face: float = 60.0
+    """Faces smaller than this (shorter side, pixels) are too small to identify."""
+    min_sharpness: float = 20.0
+    """Faces whose chip has a lower Laplacian variance are too blurred to identify."""
+    keep: int = 3
+    """Best sightings embedded per track."""
+
+
+@dataclass
+class RollResult:
+    """What one face-roll clip showed."""
+
+    clip: str
+    tracks: list[Track] = field(default_factory=list)
+    frames: int = 0
+    faces: int = 0
+    error: str | None = None
+
+    @property
+    def usable(self) -> list[Track]:
+        """Tracks with at least one face sharp and large enough to identify."""
+        return [t for t in self.tracks if t.quality > 0]
+
+    @property
+    def largest_face(self) -> float:
+        return max((s.face.size for t in self.tracks for s in t.sightings), default=0.0)
+
+
+class RollAnalyzer:
+    """Detects and tracks faces through one face-roll clip, sampling faster while it pans."""
+
+    def __init__(self, clip: str, engine: FaceEngine, settings: RollSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.tracker = Tracker(clip)
+        self.result = RollResult(clip)
+        self.step = settings.step
+        self._last_time: float | None = None
+        self._last_gray: np.ndarray | None = None
+
+    def wants(self, time: float) -> bool:
+        return self._last_time is None or time - self._last_time >= self.step - 1e-6
+
+    def feed(self, time: float, rgb: np.ndarray) -> None:
+        gray = shift_gray(rgb)
+        shift = (0.0, 0.0)
+        if self._last_gray is not None and self._last_gray.shape == gray.shape:
+            measured = global_shift(self._last_gray, gray, rgb.shape[1])
+            if measured is None:  # too far to measure: look more often
+                moved = 1.0
+            else:
+                shift = measured
+                moved = abs(shift[0]) / rgb.shape[1] + abs(shift[1]) / rgb.shape[0]
+            s = self.settings
+            if moved > 0.15:
+                self.step = max(s.min_step, self.step / 2)
+            elif moved < 0.04:
+                self.step = min(s.step, self.step * 1.5)
+        self._last_time, self._last_gray = time, gray
+        faces = [
+            rate(f, self.settings.min_face, self.settings.min_sharpness)
+            for f in self.engine.detect(rgb)
+        ]
+        self.tracker.update(self.result.frames, time, faces, shift)
+        self.result.frames += 1
+        self.result.faces += len(faces)
+
+    def finish(self) -> RollResult:
+        self.result.tracks = self.tracker.tracks
+        return self.result
+
+
+@dataclass
+class HeadCount:
+    """How many people a lesson clip shows at most, over its sampled frames."""
+
+    clip: str
+    count: int = 0
+    frames: int = 0
+    at: float | None = None
+    error: str | None = None
+
+
+class LessonCounter:
+    """Counts faces on a few frames spread over a lesson clip (tiled: small faces count too)."""
+
+    def __init__(self, clip: str, engine: FaceEngine, duration: float, samples: int) -> None:
+        self.engine = engine
+        self.result = HeadCount(clip)
+        n = max(1, samples)
+        self.targets = [duration * (i + 0.5) / n for i in range(n)]
+
+    def wants(self, time: float) -> bool:
+        return bool(self.targets) and time >= self.targets[0]
+
+    def feed(self, time: float, rgb: np.ndarray) -> None:
+        while self.targets and time >= self.targets[0]:
+            self.targets.pop(0)
+        faces: list[Face] = self.engine.detect(rgb, tiled=True)
+        self.result.frames += 1
+        if len(faces) > self.result.count:
+            self.result.count, self.result.at = len(faces), round(time, 1)
+
+    def finish(self) -> HeadCount:
+        return self.result

@@ -1,0 +1,202 @@
+"""Attendance: per class and day, who on the roster was seen, who not, who nobody enrolled."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from video_audit.disc import ClassFolder, Clip, Day
+from video_audit.faces.analysis import HeadCount, RollResult
+from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
+from video_audit.faces.engine import FaceEngine, Metric, similarity
+from video_audit.faces.matching import Match, MatchPolicy, match_day
+from video_audit.faces.roster import Roster, read_photo
+from video_audit.faces.settings import FaceSettings
+
+THUMBS = "faces"
+"""Thumbnails go in this folder beside the report (personal data: never into logs)."""
+
+
+@dataclass
+class DayAttendance:
+    """One day's face analysis and its verdicts."""
+
+    day: Day
+    rolls: list[RollResult] = field(default_factory=list)
+    lesson: HeadCount | None = None
+    matches: list[Match] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+    @property
+    def footage(self) -> bool:
+        """Whether any face-roll clip of the day could be analysed."""
+        return any(r.error is None or r.frames > 0 for r in self.rolls)
+
+    def with_status(self, status: str) -> list[Match]:
+        return [m for m in self.matches if m.status == status]
+
+    def seen(self, pid: str) -> bool:
+        """Present, or a candidate of a review case (then not reported absent)."""
+        return pid in self.present or any(
+            pid in [c for c, _ in m.candidates] for m in self.with_status("review")
+        )
+
+
+@dataclass
+class ClassAttendance:
+    """A class's attendance over its days, the thumbnails it shows, and what ran."""
+
+    cls: ClassFolder
+    roster: Roster
+    engine: str
+    accept: float
+    stranger_floor: float | None
+    metric: Metric
+    problems: list[str] = field(default_factory=list)
+    days: list[DayAttendance] = field(default_factory=list)
+    images: dict[str, bytes] = field(default_factory=dict)
+    """Thumbnail JPEGs by their name under THUMBS/ (written beside a report on request)."""
+
+    def thumbnail(self, rgb: np.ndarray) -> str:
+        """Keep a face image and return its path relative to the report."""
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        data = jpeg.tobytes() if ok else b""
+        name = f"{THUMBS}/{hashlib.sha1(data).hexdigest()[:16]}.jpg"
+        self.images[name] = data
+        return name
+
+    def to_dict(self) -> dict[str, Any]:
+        """The DESIGN.md attendance object (present/absent/review/unknown per day) plus context."""
+        ids = {e.id: e for e in self.roster.entries}
+        days = []
+        for d in self.days:
+            days.append(
+                {
+                    "path": d.day.rel,
+                    "date": d.day.date.isoformat() if d.day.date else None,
+                    "footage": d.footage,
+                    "present": [ids[p].masked_id for p in d.present],
+                    "absent": [ids[p].masked_id for p in d.absent],
+                    "review": [describe_match(self, m) for m in d.with_status("review")],
+                    "unknown": [describe_match(self, m) for m in d.with_status("unknown")],
+                    "matches": [describe_match(self, m) for m in d.with_status("present")],
+                    "clips": [
+                        {
+                            "path": r.clip,
+                            "frames": r.frames,
+                            "faces": r.faces,
+                            "tracks": len(r.tracks),
+                            "identifiable": len(r.usable),
+                            "error": r.error,
+                        }
+                        for r in d.rolls
+                    ],
+                    "head_count": (
+                        {"path": d.lesson.clip, "count": d.lesson.count, "at": d.lesson.at}
+                        if d.lesson
+                        else None
+                    ),
+                }
+            )
+        return {
+            "engine": self.engine,
+            "roster": [
+                {"id": e.masked_id, "name": e.name, "role": e.role, "photos": len(e.embeddings)}
+                for e in self.roster.entries
+            ],
+            "thresholds": {
+                "metric": self.metric,
+                "accept": round(self.accept, 4),
+                "stranger_floor": (
+                    round(self.stranger_floor, 4) if self.stranger_floor is not None else None
+                ),
+            },
+            "problems": self.problems,
+            "thumbnails": THUMBS,
+            "days": days,
+        }
+
+
+def _embed_tracks(rolls: list[RollResult], engine: FaceEngine, keep: int) -> list[EmbeddedTrack]:
+    out = []
+    for roll in rolls:
+        for track in roll.usable:
+            best = track.best(keep)
+            faces = [s.face for s in best]
+            out.append(EmbeddedTrack(track, faces, [engine.embed(f) for f in faces]))
+    return out
+
+
+def analysable(clip: Clip) -> bool:
+    """A clip worth decoding: probed, and not broken (FM04 clips are skipped)."""
+    return clip.media is not None and clip.media.problem is None
+
+
+def attend_day(
+    day: Day,
+    roster: Roster,
+    engine: FaceEngine,
+    settings: FaceSettings,
+    policy: MatchPolicy,
+    floor: float | None,
+    rolls: list[RollResult],
+    lesson: HeadCount | None = None,
+) -> DayAttendance:
+    """Cluster the people of a day's analysed face-roll clips and match them to the roster."""
+    result = DayAttendance(day)
+    result.rolls = rolls
+    result.lesson = lesson
+    tracks = _embed_tracks(rolls, engine, settings.roll.keep)
+    people: list[Person] = cluster(tracks, engine.metric, policy.cluster_for(floor))
+    result.matches = match_day(people, roster.entries, engine.metric, policy, floor)
+    result.present = [m.entry for m in result.matches if m.status == "present" and m.entry]
+    result.absent = (
+        [e.id for e in roster.trainees if not result.seen(e.id)] if result.footage else []
+    )
+    return result
+
+
+def photo_thumbnail(path: Path) -> np.ndarray | None:
+    """A small RGB copy of a roster photo, for review pairs."""
+    img = read_photo(path)
+    if img is None:
+        return None
+    h, w = img.shape[:2]
+    f = 160 / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def describe_match(att: ClassAttendance, m: Match) -> dict[str, Any]:
+    """A present / review / unknown case as the report shows it (ids masked)."""
+    ids = {e.id: e for e in att.roster.entries}
+    face = m.person.best_face
+    case: dict[str, Any] = {
+        "thumbnail": att.thumbnail(face.chip),
+        "seen_in": m.person.clips,
+        "frames": len(m.person.faces),
+    }
+    if m.status == "present" and m.entry:
+        case["id"] = ids[m.entry].masked_id
+        case["distance"] = m.distance
+        case["similarity"] = similarity(att.metric, m.distance or 0.0)
+    elif m.status == "review":
+        case["candidates"] = [ids[c].masked_id for c, _ in m.candidates]
+        case["names"] = [ids[c].name for c, _ in m.candidates]
+        case["distances"] = [d for _, d in m.candidates]
+        case["distance"] = m.candidates[0][1] if m.candidates else m.distance
+        case["reasons"] = m.reasons
+        photos = []
+        for c, _ in m.candidates:
+            entry = ids[c]
+            thumb = photo_thumbnail(entry.photos[0]) if entry.photos else None
+            photos.append(att.thumbnail(thumb) if thumb is not None else None)
+        case["photos"] = photos
+    return case

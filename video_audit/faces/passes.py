@@ -1,0 +1,78 @@
+"""Face analysis as analyzers of the shared frame pass (video_audit.frames): no second decode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video_audit.disc import Clip
+from video_audit.faces.analysis import HeadCount, LessonCounter, RollAnalyzer, RollResult
+from video_audit.faces.engine import FaceEngine
+from video_audit.faces.settings import FaceSettings
+from video_audit.frames import SampledFrame, Sampling, Timeline
+
+
+class RollSink:
+    """One face-roll clip: colour frames at the roll step, fed to a RollAnalyzer."""
+
+    def __init__(self, clip: Clip, engine: FaceEngine, settings: FaceSettings) -> None:
+        self.analyzer = RollAnalyzer(clip.rel, engine, settings.roll)
+
+    def add(self, frame: SampledFrame) -> None:
+        if frame.bgr is not None and self.analyzer.wants(frame.time):
+            self.analyzer.feed(frame.time, cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB))
+
+    def finish(self, timeline: Timeline) -> RollResult:
+        result = self.analyzer.finish()
+        result.error = timeline.error
+        return result
+
+
+class LessonSink:
+    """One lesson clip: a few full-resolution grey frames spread over it, heads counted."""
+
+    def __init__(self, clip: Clip, engine: FaceEngine, settings: FaceSettings) -> None:
+        duration = (clip.media.duration if clip.media else None) or 1.0
+        self.counter = LessonCounter(clip.rel, engine, duration, settings.lesson_samples)
+
+    def add(self, frame: SampledFrame) -> None:
+        if frame.luma is not None and self.counter.wants(frame.time):
+            self.counter.feed(frame.time, _rgb(frame.luma))
+
+    def finish(self, timeline: Timeline) -> HeadCount:
+        result = self.counter.finish()
+        result.error = timeline.error
+        return result
+
+
+def _rgb(luma: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(cv2.cvtColor(luma, cv2.COLOR_GRAY2RGB))
+
+
+@dataclass
+class FaceAnalyzer:
+    """The frame-pass analyzer for the clips of classes with a roster."""
+
+    engine: FaceEngine
+    settings: FaceSettings
+    rolls: set[str]
+    lessons: set[str]
+    frame_width: int = 1024
+    name: str = "faces"
+
+    def sampling(self, clip: Clip) -> Sampling | None:
+        if clip.rel in self.rolls:
+            step = self.settings.roll.min_step
+            return Sampling(every=step, keyframe_gap=step, width=self.frame_width, color=True)
+        if clip.rel in self.lessons:
+            duration = (clip.media.duration if clip.media else None) or 1.0
+            every = duration / max(1, self.settings.lesson_samples) / 2
+            return Sampling(every=every, keyframe_gap=max(every, 2.0), width=320, luma=True)
+        return None
+
+    def begin(self, clip: Clip) -> RollSink | LessonSink:
+        if clip.rel in self.rolls:
+            return RollSink(clip, self.engine, self.settings)
+        return LessonSink(clip, self.engine, self.settings)

@@ -1,0 +1,56 @@
+"""Face-analysis settings from the standard profile's [faces] section (thresholds are data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from video_audit.faces.analysis import RollSettings
+from video_audit.faces.engine import EngineError, Thresholds
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    """Everything face analysis reads from the profile."""
+
+    roll: RollSettings = field(default_factory=RollSettings)
+    roll_slots: tuple[int, ...] = (1, 2)
+    agreement: float = 0.6
+    calibration: float = 0.8
+    lesson_samples: int = 6
+    lesson_share: float = 1.0
+    detect_width: int = 768
+    det_size: int = 640
+    engines: dict[str, Thresholds] = field(default_factory=dict)
+
+    def thresholds(self, engine: str) -> Thresholds:
+        try:
+            return self.engines[engine]
+        except KeyError:
+            raise EngineError(f"the standard profile has no [faces.{engine}] thresholds") from None
+
+
+def face_settings(section: dict[str, Any], roll_slots: tuple[int, ...] = (1, 2)) -> FaceSettings:
+    """Build FaceSettings from a profile's [faces] table (missing keys keep their defaults)."""
+    roll_keys = ("step", "min_step", "min_face", "min_sharpness", "keep")
+    roll = RollSettings(
+        **{k: type(getattr(RollSettings, k))(section[k]) for k in roll_keys if k in section}
+    )
+    engines = {
+        name: Thresholds.from_table(table, f"[faces.{name}]")
+        for name, table in section.items()
+        if isinstance(table, dict)
+    }
+    simple = {
+        k: type(getattr(FaceSettings, k))(section[k])
+        for k in (
+            "agreement",
+            "calibration",
+            "lesson_samples",
+            "lesson_share",
+            "detect_width",
+            "det_size",
+        )
+        if k in section
+    }
+    return FaceSettings(roll=roll, roll_slots=roll_slots, engines=engines, **simple)
