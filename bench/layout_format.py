@@ -96,11 +96,14 @@ def main() -> None:
         findings = layout_and_format(cls)  # warm-up, and proof that the class is clean
         ours = median_seconds(layout_and_format, cls, args.runs)
         base = median_seconds(bare_open, cls, args.runs)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print(f"class: {args.days} days, {clips} clips (10-min lessons, 1-min face-roll clips, 25 fps)")
     print(f"findings: {findings}")
-    print(f"layout+format checks: median {ours:.3f} s over {args.runs} runs = {1000 * ours / clips:.1f} ms/clip")
-    print(f"baseline (bare PyAV open of each clip): median {base:.3f} s = {1000 * base / clips:.1f} ms/clip")
+    per_clip, base_per_clip = 1000 * ours / clips, 1000 * base / clips
+    print(f"layout+format: median {ours:.3f} s over {args.runs} runs = {per_clip:.1f} ms/clip")
+    print(f"baseline (bare PyAV open): median {base:.3f} s = {base_per_clip:.1f} ms/clip")
     print(f"ratio ours/baseline: {ours / base:.2f}")
 
 

@@ -62,7 +62,9 @@ def short_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_day(make_clip: Callable[[Path, str], Path]) -> Callable[..., Path]:
     """make_day(folder, "5月24日", slots=("roll1", "roll2", "lesson")): a complete day."""
 
-    def make(folder: Path, date: str, slots: tuple[str, ...] = ("roll1", "roll2", "lesson")) -> Path:
+    def make(
+        folder: Path, date: str, slots: tuple[str, ...] = ("roll1", "roll2", "lesson")
+    ) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         for slot in slots:
             if slot == "lesson":

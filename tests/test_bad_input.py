@@ -75,12 +75,18 @@ def test_links_loops_pipes_and_broken_links(
     before = snapshot(tmp_path)
     report = run_audit(tmp_path, AuditSettings(standard=short_profile))
     found = [(f.code, f.path) for f in report.findings]
-    assert codes_at(found, "LY03") == {f"{PREFIX}/5月24日/回到班级", "自己", f"{PREFIX}/5月24日/管道.mp4"}
+    assert codes_at(found, "LY03") == {
+        f"{PREFIX}/5月24日/回到班级",
+        "自己",
+        f"{PREFIX}/5月24日/管道.mp4",
+    }
     assert codes_at(found, "LY05") == {f"{PREFIX}/5月24日/{PREFIX}5月24日课间人脸识别视频9.mp4"}
     assert snapshot(tmp_path) == before
 
 
-def test_ten_thousand_files(tmp_path: Path, make_day: Callable[..., Path], short_profile: Path) -> None:
+def test_ten_thousand_files(
+    tmp_path: Path, make_day: Callable[..., Path], short_profile: Path
+) -> None:
     from video_audit.settings import AuditSettings
 
     day = make_day(tmp_path / PREFIX / "5月24日", "5月24日")
@@ -94,7 +100,9 @@ def test_ten_thousand_files(tmp_path: Path, make_day: Callable[..., Path], short
     assert len(json.loads(json_report.render(report))["findings"]) == 10_000
 
 
-def test_mixed_encodings_in_names(tmp_path: Path, make_clip: Callable[..., Path], short_profile: Path) -> None:
+def test_mixed_encodings_in_names(
+    tmp_path: Path, make_clip: Callable[..., Path], short_profile: Path
+) -> None:
     from video_audit.settings import AuditSettings
 
     cls = tmp_path / PREFIX
@@ -118,7 +126,9 @@ def test_mixed_encodings_in_names(tmp_path: Path, make_clip: Callable[..., Path]
     text.render(report).encode("utf-8")
 
 
-def test_file_still_being_written(tmp_path: Path, make_clip: Callable[..., Path], short_profile: Path) -> None:
+def test_file_still_being_written(
+    tmp_path: Path, make_clip: Callable[..., Path], short_profile: Path
+) -> None:
     from video_audit.settings import AuditSettings
 
     day = tmp_path / PREFIX / "5月24日"
@@ -183,7 +193,9 @@ def audit_as_nobody(path: Path) -> set[tuple[str, str]]:
     return {(code, p) for code, p in json.loads(data)}
 
 
-def test_unreadable_folder_and_file(world_readable_tmp: Path, make_day: Callable[..., Path]) -> None:
+def test_unreadable_folder_and_file(
+    world_readable_tmp: Path, make_day: Callable[..., Path]
+) -> None:
     root = world_readable_tmp
     cls = root / PREFIX
     make_day(cls / "5月24日", "5月24日")
@@ -209,7 +221,9 @@ def test_one_broken_clip_does_not_stop_the_rest(
     cls = tmp_path / PREFIX
     day = make_day(cls / "5月24日", "5月24日")
     make_day(cls / "5月25日", "5月25日")
-    (day / f"{PREFIX}5月24日课间人脸识别视频1.mp4").write_bytes(b"\x00\x00\x00\x20ftypisom" + b"\x00" * 100)
+    (day / f"{PREFIX}5月24日课间人脸识别视频1.mp4").write_bytes(
+        b"\x00\x00\x00\x20ftypisom" + b"\x00" * 100
+    )
     (cls / "5月25日" / f"{PREFIX}5月25日授课过程.mp4").write_bytes(b"")
     report = run_audit(cls, AuditSettings(standard=short_profile))
     assert {(f.code, f.path) for f in report.findings} == {

@@ -87,7 +87,9 @@ def test_standard_profile_option_changes_thresholds(disc: Path, tmp_path: Path) 
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_out_file_is_written_and_year_option(disc: Path, tmp_path: Path, short_profile: Path) -> None:
+def test_out_file_is_written_and_year_option(
+    disc: Path, tmp_path: Path, short_profile: Path
+) -> None:
     out = tmp_path / "reports" / "r.json"
     result = run("check", disc, "--format", "json", "--out", out, "--standard", short_profile)
     assert result.returncode == 1 and result.stdout == ""

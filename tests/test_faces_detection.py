@@ -135,3 +135,14 @@ def test_a_broken_clip_keeps_what_was_seen(tmp_path: Path, engine: EmbeddedEngin
     drive(clip, analyzer)  # an error or a short read, never an exception
     (tmp_path / "junk.mp4").write_bytes(b"\x00" * 100)
     assert drive(tmp_path / "junk.mp4", RollAnalyzer("junk", engine, FS.roll)) is not None
+
+
+def test_phone_clips_are_turned_upright_before_detection(engine: EmbeddedEngine) -> None:
+    from video_audit.faces.passes import upright
+
+    shown = cv2.copyMakeBorder(portraits()[1], 80, 80, 80, 80, cv2.BORDER_REPLICATE)
+    # A phone held upright stores the picture turned 90° counter-clockwise and says -90.
+    stored = np.rot90(shown, 1)
+    assert engine.detect(np.ascontiguousarray(stored)) == []  # faces on their side: missed
+    assert len(engine.detect(upright(stored, -90 % 360))) == 1
+    assert upright(shown, 0) is shown

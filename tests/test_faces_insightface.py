@@ -231,3 +231,15 @@ def test_a_real_pack_finds_and_tells_apart_t1s_six_people() -> None:
         distance("cosine", a, b) for i, a in enumerate(vectors) for b in vectors[i + 1 :]
     )
     assert nearest_other > engine.thresholds.accept
+
+
+def test_insightface_asked_without_a_pack_is_a_one_line_error(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    cls = tmp_path / "壶关县测试职业培训学校2024年第1期电工培训班"
+    (cls / "6月3日").mkdir(parents=True)
+    (cls / "名册.csv").write_text("证件号,姓名,角色,照片\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(cls), "--engine", "insightface"])
+    assert result.exit_code == 2
+    assert "face engine: no model pack found" in result.output
+    assert "Traceback" not in result.output

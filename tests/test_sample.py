@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from video_audit.audit import run_audit
+from video_audit.audit import AuditReport, run_audit
+from video_audit.report import text
 from video_audit.sample import SampleClass, write_samples
 
 
@@ -18,30 +19,40 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[SampleClass, Samp
     return write_samples(tmp_path_factory.mktemp("sample_videos"))
 
 
-def test_compliant_class_passes_alone(samples: tuple[SampleClass, SampleClass]) -> None:
-    good, _ = samples
-    report = run_audit(good.path)
-    assert [f.to_dict() for f in report.findings if f.severity == "error"] == []
-    assert report.exit_code == 0
+@pytest.fixture(scope="module")
+def disc_report(samples: tuple[SampleClass, SampleClass]) -> AuditReport:
+    """One audit of the whole sample disc (expected paths are relative to it)."""
+    return run_audit(samples[1].path.parent)
 
 
 def test_faulty_class_shows_every_fault_and_nothing_else(
-    samples: tuple[SampleClass, SampleClass],
+    samples: tuple[SampleClass, SampleClass], disc_report: AuditReport
 ) -> None:
     good, bad = samples
-    report = run_audit(bad.path.parent)  # the whole disc: expected paths are relative to it
-    got = Counter((f.code, f.path) for f in report.findings)
+    got = Counter((f.code, f.path) for f in disc_report.findings)
     assert got == Counter(bad.expected | good.expected)
     codes = {code for code, _ in bad.expected}
     assert codes >= {"LY02", "NM01", "NM03", "CT01", "FM01", "FM02", "FM03", "FM04"}
+    report_text = text.render(disc_report)
+    for code in codes:
+        assert code in report_text
 
 
-def test_cli_on_the_samples(samples: tuple[SampleClass, SampleClass]) -> None:
+def test_compliant_class_passes_alone(
+    samples: tuple[SampleClass, SampleClass], disc_report: AuditReport
+) -> None:
+    good, _ = samples
+    in_good = [f for f in disc_report.findings if f.path.startswith(good.path.name + "/")]
+    assert [f.to_dict() for f in in_good if f.severity == "error"] == []
+    cli = [sys.executable, "-m", "video_audit.cli", "check", str(good.path)]
+    alone = subprocess.run(cli, capture_output=True, text=True)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "通过" in alone.stdout
+
+
+def test_sample_command_writes_both_classes(samples: tuple[SampleClass, SampleClass]) -> None:
     good, bad = samples
-    cli = [sys.executable, "-m", "video_audit.cli", "check"]
-    ok = subprocess.run([*cli, str(good.path)], capture_output=True, text=True)
-    assert ok.returncode == 0 and "通过" in ok.stdout
-    fail = subprocess.run([*cli, str(bad.path)], capture_output=True, text=True)
-    assert fail.returncode == 1
-    for code, _ in bad.expected:
-        assert code in fail.stdout
+    for cls in (good, bad):
+        assert (cls.path / "名册.csv").is_file()
+        assert len(list(cls.path.rglob("*.mp4"))) >= 9
+    assert isinstance(good.path, Path)
