@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from video_audit.faces.analysis import RollAnalyzer
+from video_audit.faces.attendance import embed_tracks, top_up
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
 from video_audit.faces.engine import FaceEngine, Metric, Thresholds, distances
 from video_audit.faces.matching import Match, MatchPolicy, match_day
@@ -187,15 +188,9 @@ def clip_days(
         analyzer = RollAnalyzer(clip.name, engine, FS.roll)
         drive(clip, analyzer)
         result = analyzer.finish()
-        tracks = [
-            EmbeddedTrack(
-                t,
-                [s.face for s in t.best(FS.roll.keep)],
-                [engine.embed(s.face) for s in t.best(FS.roll.keep)],
-            )
-            for t in result.usable
-        ]
-        found = cluster(tracks, engine.metric, policy.cluster_for(f))
+        found = cluster(embed_tracks([result], engine), engine.metric, policy.cluster_for(f))
+        for p in found:
+            top_up(p, engine, FS.roll.keep)
         matches = match_day(found, roster, engine.metric, policy, f)
         spent += time.perf_counter() - start
         footage += 10.0
@@ -266,9 +261,8 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.process_time()
         analyzer = RollAnalyzer(clip.name, engine, FS.roll)
         drive(clip, analyzer)
-        for t in analyzer.finish().usable:
-            for s in t.best(FS.roll.keep):
-                engine.embed(s.face)
+        for p in cluster(embed_tracks([analyzer.finish()], engine), engine.metric, 0.45):
+            top_up(p, engine, FS.roll.keep)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]

@@ -28,7 +28,7 @@ class RollSettings:
     min_sharpness: float = 20.0
     """Faces whose chip has a lower Laplacian variance are too blurred to identify."""
     keep: int = 3
-    """Best sightings embedded per track."""
+    """Faces embedded per person (one per track, then the next-best): frame agreement."""
 
 
 @dataclass
@@ -40,6 +40,7 @@ class RollResult:
     frames: int = 0
     faces: int = 0
     error: str | None = None
+    pixel_scale: float = 1.0
 
     @property
     def usable(self) -> list[Track]:
@@ -48,7 +49,9 @@ class RollResult:
 
     @property
     def largest_face(self) -> float:
-        return max((s.face.size for t in self.tracks for s in t.sightings), default=0.0)
+        """The largest face seen, in clip pixels."""
+        sizes = (s.face.size for t in self.tracks for s in t.sightings)
+        return max(sizes, default=0.0) * self.pixel_scale
 
 
 class RollAnalyzer:
@@ -60,6 +63,8 @@ class RollAnalyzer:
         self.tracker = Tracker(clip)
         self.result = RollResult(clip)
         self.step = settings.step
+        self.pixel_scale = 1.0
+        """Clip pixels per analysed pixel (frames may be reduced): min_face is in clip pixels."""
         self._last_time: float | None = None
         self._last_gray: np.ndarray | None = None
 
@@ -83,7 +88,7 @@ class RollAnalyzer:
                 self.step = min(s.step, self.step * 1.5)
         self._last_time, self._last_gray = time, gray
         faces = [
-            rate(f, self.settings.min_face, self.settings.min_sharpness)
+            rate(f, self.settings.min_face / self.pixel_scale, self.settings.min_sharpness)
             for f in self.engine.detect(rgb)
         ]
         self.tracker.update(self.result.frames, time, faces, shift)
@@ -92,6 +97,7 @@ class RollAnalyzer:
 
     def finish(self) -> RollResult:
         self.result.tracks = self.tracker.tracks
+        self.result.pixel_scale = self.pixel_scale
         return self.result
 
 

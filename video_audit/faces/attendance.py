@@ -124,14 +124,25 @@ class ClassAttendance:
         }
 
 
-def _embed_tracks(rolls: list[RollResult], engine: FaceEngine, keep: int) -> list[EmbeddedTrack]:
+def embed_tracks(rolls: list[RollResult], engine: FaceEngine) -> list[EmbeddedTrack]:
+    """Each usable track's best face, embedded (the recogniser is the slow part)."""
     out = []
     for roll in rolls:
         for track in roll.usable:
-            best = track.best(keep)
-            faces = [s.face for s in best]
-            out.append(EmbeddedTrack(track, faces, [engine.embed(f) for f in faces]))
+            (best,) = track.best(1)
+            out.append(EmbeddedTrack(track, [best.face], [engine.embed(best.face)]))
     return out
+
+
+def top_up(person: Person, engine: FaceEngine, keep: int) -> None:
+    """Embed more of a person's best faces until it has KEEP frames to agree (a person seen in
+    both clips usually has them already: one face per track)."""
+    for et in person.tracks:
+        for sighting in et.track.best(keep)[len(et.faces) :]:
+            if len(person.vectors) >= keep:
+                return
+            et.faces.append(sighting.face)
+            et.vectors.append(engine.embed(sighting.face))
 
 
 def analysable(clip: Clip) -> bool:
@@ -153,8 +164,10 @@ def attend_day(
     result = DayAttendance(day)
     result.rolls = rolls
     result.lesson = lesson
-    tracks = _embed_tracks(rolls, engine, settings.roll.keep)
+    tracks = embed_tracks(rolls, engine)
     people: list[Person] = cluster(tracks, engine.metric, policy.cluster_for(floor))
+    for person in people:
+        top_up(person, engine, settings.roll.keep)
     result.matches = match_day(people, roster.entries, engine.metric, policy, floor)
     result.present = [m.entry for m in result.matches if m.status == "present" and m.entry]
     result.absent = (

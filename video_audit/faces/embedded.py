@@ -113,5 +113,8 @@ class EmbeddedEngine:
         with self._run_lock:
             return np.asarray(encoder.compute_face_descriptor(np.ascontiguousarray(chip)))
 
+    cache_key = "embedded"
+    """Enrolment cache folder (the weights are fixed by the installed package)."""
+
     def describe(self) -> str:
         return "embedded (dlib HOG + ResNet-128, face_recognition_models)"

@@ -90,6 +90,11 @@ class FaceEngine(Protocol):
     metric: Metric
     thresholds: Thresholds
 
+    @property
+    def cache_key(self) -> str:
+        """Names the enrolment cache: embeddings of one model never serve another."""
+        ...
+
     def load(self) -> None: ...
 
     def detect(self, frame: np.ndarray, *, tiled: bool = False) -> list[Face]:

@@ -12,6 +12,9 @@ def face_images(extras: dict[str, Any]) -> dict[str, bytes]:
     """Every thumbnail the report's attendance refers to, by its path relative to the report."""
     images: dict[str, bytes] = {}
     for result in extras.get("faces", {}).values():
+        to_dict = getattr(result, "to_dict", None)
+        if to_dict:
+            to_dict()  # thumbnails are made as the attendance is described
         images.update(getattr(result, "images", {}))
     return images
 

@@ -143,6 +143,17 @@ class InsightfaceEngine:
     def describe(self) -> str:
         return f"insightface ({self.pack.name}: SCRFD + ArcFace, det_size {self.det_size})"
 
+    @property
+    def cache_key(self) -> str:
+        """Enrolment cache folder: one per pack content (another pack, other embeddings)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for f in sorted(self.pack.glob("*.onnx")):
+            stat = f.stat()
+            h.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        return f"insightface-{self.pack.name}-{h.hexdigest()[:12]}"
+
 
 def _nms(det: np.ndarray, kpss: np.ndarray, thresh: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
     """Drop boxes that overlap a higher-scoring one (faces found by two tiles)."""

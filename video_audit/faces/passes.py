@@ -14,15 +14,32 @@ from video_audit.faces.settings import FaceSettings
 from video_audit.frames import SampledFrame, Sampling, Timeline
 
 
+def upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """The picture as it is shown: phone clips carry a display rotation (degrees counter-clockwise,
+    as PyAV reports it; -90, i.e. 270, for a phone held upright) and faces lie on their side
+    until it is applied. The frame pass decodes stored pixels, so faces apply it themselves."""
+    turns = (rotation % 360) // 90
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
+def _rotation(clip: Clip) -> int:
+    return clip.media.rotation if clip.media else 0
+
+
 class RollSink:
     """One face-roll clip: colour frames at the roll step, fed to a RollAnalyzer."""
 
     def __init__(self, clip: Clip, engine: FaceEngine, settings: FaceSettings) -> None:
         self.analyzer = RollAnalyzer(clip.rel, engine, settings.roll)
+        self.rotation = _rotation(clip)
+        self.width = clip.media.width if clip.media and clip.media.width else 0
 
     def add(self, frame: SampledFrame) -> None:
         if frame.bgr is not None and self.analyzer.wants(frame.time):
-            self.analyzer.feed(frame.time, cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB))
+            if self.width:
+                self.analyzer.pixel_scale = max(1.0, self.width / frame.bgr.shape[1])
+            rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
+            self.analyzer.feed(frame.time, upright(rgb, self.rotation))
 
     def finish(self, timeline: Timeline) -> RollResult:
         result = self.analyzer.finish()
@@ -36,10 +53,11 @@ class LessonSink:
     def __init__(self, clip: Clip, engine: FaceEngine, settings: FaceSettings) -> None:
         duration = (clip.media.duration if clip.media else None) or 1.0
         self.counter = LessonCounter(clip.rel, engine, duration, settings.lesson_samples)
+        self.rotation = _rotation(clip)
 
     def add(self, frame: SampledFrame) -> None:
         if frame.luma is not None and self.counter.wants(frame.time):
-            self.counter.feed(frame.time, _rgb(frame.luma))
+            self.counter.feed(frame.time, upright(_rgb(frame.luma), self.rotation))
 
     def finish(self, timeline: Timeline) -> HeadCount:
         result = self.counter.finish()

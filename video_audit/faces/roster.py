@@ -201,7 +201,7 @@ def _enrol_photo(
         digest = hashlib.sha256(photo.read_bytes()).hexdigest()
     except OSError:
         return None, "missing or unreadable"
-    cached = cache_dir / engine.name / f"{digest}.npy" if cache_dir else None
+    cached = cache_dir / engine.cache_key / f"{digest}.npy" if cache_dir else None
     if cached is not None and cached.is_file():
         try:
             return np.load(cached), None
