@@ -36,6 +36,14 @@ def test_faulty_class_shows_every_fault_and_nothing_else(
     report_text = text.render(disc_report)
     for code in codes:
         assert code in report_text
+    # The terminal report carries the attendance matrix: the trainee missing on 5月21日 is ✗.
+    assert "出勤情况" in report_text
+    lines = report_text.splitlines()
+    header = next(i for i, line in enumerate(lines) if "05-21" in line and "05-20" in line)
+    column = lines[header].split().index("05-21")
+    missing = next(line for line in lines[header:] if "刘洋" in line)
+    assert missing.split()[3 + column] == "✗"
+    assert missing.count("✗") == 1
 
 
 def test_compliant_class_passes_alone(

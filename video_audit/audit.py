@@ -129,7 +129,7 @@ class AuditReport:
             "roster": cls.roster.name if cls.roster else None,
             "summary": _summary(found),
             "days": days,
-            "attendance": self._attendance(cls),
+            "attendance": self.attendance(cls),
         }
 
     def clock_dict(self, rel: str) -> dict[str, Any] | None:
@@ -137,7 +137,7 @@ class AuditReport:
         clock = self.extras.get("clock", {}).get(rel)
         return clock.to_dict() if clock is not None else None
 
-    def _attendance(self, cls: ClassFolder) -> dict[str, Any] | None:
+    def attendance(self, cls: ClassFolder) -> dict[str, Any] | None:
         """The class's attendance (None without a roster: faces are not analysed then)."""
         result = self.extras.get("faces", {}).get(cls.rel)
         if result is None:

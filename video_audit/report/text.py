@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 
 from video_audit.audit import AuditReport
+from video_audit.faces.matrix import attendance_matrix, words
 from video_audit.report import t
 from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days
 from video_audit.rules import Finding
@@ -51,6 +54,34 @@ def _counts(summary: dict[str, int | str], lang: str) -> str:
     )
 
 
+ATTENDANCE_MARK = {"present": "✓", "review": "?", "absent": "✗", "not_seen": "·", "no_footage": "—"}
+
+
+def _attendance_lines(attendance: Any, lang: str) -> list[str]:
+    """The attendance matrix: one line per roster person, one mark per day."""
+    matrix = attendance_matrix(attendance, lang)
+    if matrix is None:
+        return []
+    w = words(lang)
+    sep = "：" if lang == "zh" else ": "
+    legend = "  ".join(f"{mark} {w[state]}" for state, mark in ATTENDANCE_MARK.items())
+    days = [str(c)[5:] if len(str(c)) == 10 else str(c)[-6:] for c in matrix["columns"]]
+    out = [
+        "",
+        f"  {t(lang, 'attendance')} · {t(lang, 'engine')}{sep}{attendance.get('engine', '')}",
+        f"  {legend}",
+        "  " + _pad("", 36) + "".join(_pad(d, 7) for d in days),
+    ]
+    for row in matrix["rows"]:
+        who = f"{row['name']} {row['id']} {row['role']}"
+        marks = "".join(_pad(ATTENDANCE_MARK.get(c["state"], "?"), 7) for c in row["cells"])
+        out.append("  " + _pad(who, 36) + marks.rstrip())
+    for key, cases in (("review", matrix["reviews"]), ("unknowns", matrix["unknowns"])):
+        if cases:
+            out.append(f"  {w[key]}{sep}{len(cases)}")
+    return out
+
+
 def render(report: AuditReport, lang: str = "zh") -> str:
     """The whole report as plain text."""
     sep = "：" if lang == "zh" else ": "
@@ -82,6 +113,7 @@ def render(report: AuditReport, lang: str = "zh") -> str:
             date = row.day.date.isoformat() if row.day.date else t(lang, "no_date")
             cells = [_pad(CELL[c.state], w) for c, w in zip(row.cells, widths[1:], strict=False)]
             out.append("  " + _pad(date, widths[0]) + "".join(cells) + row.day.folder)
+        out += _attendance_lines(report.attendance(cls), lang)
         base = cls.rel
         extra = outside_days(report, cls)
         if extra:
