@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,29 +11,10 @@ import click
 
 from video_audit import __version__
 from video_audit.audit import AuditError, AuditReport, Progress, run_audit
+from video_audit.cli_common import LANGS, default_lang, fail
 from video_audit.faces.images import write_face_images
 from video_audit.report import FORMATS, t, write_atomic
 from video_audit.settings import AuditSettings
-
-LANGS = click.Choice(["zh", "en"])
-
-
-def _default_lang() -> str:
-    return (
-        os.environ.get("VIDEO_AUDIT_LANG", "zh")
-        if os.environ.get("VIDEO_AUDIT_LANG")
-        in (
-            "zh",
-            "en",
-        )
-        else "zh"
-    )
-
-
-def fail(message: str) -> None:
-    """One line on stderr, exit 2: the command could not run."""
-    click.echo(f"video-audit: {message}", err=True)
-    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,7 +71,7 @@ def render(report: AuditReport, fmt: str, lang: str) -> bytes:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件 / write to FILE")
 @click.option("--engine", type=click.Choice(["auto", "insightface", "embedded"]), default="auto")
-@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 @click.option("--year", type=click.IntRange(2000, 2100), help="无年份日期的年份 / year of 5月24日")
 @click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
 def check(
@@ -136,7 +116,7 @@ def check(
 
 @main.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
-@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def sample(outdir: Path, lang: str) -> None:
     """生成示例光盘 / write demo discs: one compliant class, one with known faults."""
     from video_audit.sample import write_samples
@@ -151,7 +131,7 @@ def sample(outdir: Path, lang: str) -> None:
 
 @main.command()
 @click.option("--markdown", is_flag=True, help="docs/rules.md 的内容 / the docs page")
-@click.option("--lang", type=LANGS, default=_default_lang, show_default="zh")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def rules(markdown: bool, lang: str) -> None:
     """列出全部规则 / list every rule code."""
     from video_audit.rules import catalogue

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from video_audit.cli_common import LANGS, default_lang
+from video_audit.report import t
+
 
 @click.group()
 def models() -> None:
@@ -14,7 +17,8 @@ def models() -> None:
 
 
 @models.command("list")
-def list_packs() -> None:
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def list_packs(lang: str) -> None:
     """列出已安装的模型包及 --engine auto 将使用的引擎 / installed packs and what auto runs."""
     from video_audit.faces.packs import list_packs as found
     from video_audit.faces.packs import model_roots, usable_pack
@@ -22,16 +26,17 @@ def list_packs() -> None:
     packs = found()
     for pack in packs:
         state = (
-            "changed: " + pack.problem
+            t(lang, "models_changed", problem=pack.problem)
             if pack.problem
-            else ("verified" if pack.verified else "no manifest")
+            else t(lang, "models_verified" if pack.verified else "models_no_manifest")
         )
         click.echo(f"{pack.name}\t{pack.path}\t{', '.join(pack.files)}\t{state}")
     if not packs:
-        click.echo("no model pack found in: " + ", ".join(str(r) for r in model_roots()))
+        roots = ", ".join(str(r) for r in model_roots())
+        click.echo(t(lang, "models_none", roots=roots))
     chosen = usable_pack()
-    engine = f"insightface ({chosen.name})" if chosen else "embedded (dlib, built in)"
-    click.echo(f"--engine auto → {engine}")
+    engine = f"insightface ({chosen.name})" if chosen else t(lang, "models_builtin")
+    click.echo(t(lang, "models_auto", engine=engine))
 
 
 @models.command("install")
@@ -43,7 +48,8 @@ def list_packs() -> None:
     type=click.Path(path_type=Path),
     help="安装到 / install under (default: $VIDEO_AUDIT_MODELS or ./models)",
 )
-def install(source: Path, name: str | None, dest: Path | None) -> None:
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def install(source: Path, name: str | None, dest: Path | None, lang: str) -> None:
     """安装模型包（ZIP 或文件夹）/ install a pack from a ZIP or a folder of ONNX files."""
     from video_audit.faces.engine import EngineError
     from video_audit.faces.packs import install as install_pack
@@ -53,4 +59,5 @@ def install(source: Path, name: str | None, dest: Path | None) -> None:
     except (EngineError, OSError) as exc:
         click.echo(f"video-audit: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"installed {pack.name} → {pack.path} ({', '.join(pack.files)}; SHA-256 recorded)")
+    files = ", ".join(pack.files)
+    click.echo(t(lang, "models_installed", name=pack.name, path=pack.path, files=files))

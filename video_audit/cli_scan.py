@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from video_audit.cli_common import default_lang, fail
 from video_audit.settings import AuditSettings
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -44,16 +45,6 @@ _WORDS: dict[str, dict[str, str]] = {
 
 def _say(lang: str, key: str, **params: Any) -> str:
     return _WORDS.get(lang, _WORDS["zh"])[key].format(**params)
-
-
-def _default_lang() -> str:
-    lang = os.environ.get("VIDEO_AUDIT_LANG", "zh")
-    return lang if lang in ("zh", "en") else "zh"
-
-
-def _fail(message: str) -> None:
-    click.echo(f"video-audit: {message}", err=True)
-    sys.exit(2)
 
 
 def _logger(lang: str) -> Any:
@@ -101,7 +92,7 @@ def _logger(lang: str) -> Any:
     help="文件静止多少秒才审核 / seconds files must be unchanged [settings: 120]",
 )
 @click.option("--summary", is_flag=True, help="打印摘要 / print the (latest) morning summary")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=_default_lang, show_default="zh")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=default_lang, show_default="zh")
 @click.option("--year", type=click.IntRange(2000, 2100), help="无年份日期的年份 / year of 5月24日")
 @click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
 def scan(
@@ -122,7 +113,7 @@ def scan(
     """
     if root is None:
         if not summary:
-            _fail(_say(lang, "need_root"))
+            fail(_say(lang, "need_root"))
         _print_summary(db, lang)
         return
     from video_audit.scan import ScanError
@@ -135,7 +126,7 @@ def scan(
     try:
         result = run_scan(root, db, settings, workers, cluster, _logger(lang))
     except ScanError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     counts = result.counts
     click.echo(
@@ -168,12 +159,12 @@ def _print_summary(db: Path, lang: str, run_id: int | None = None) -> None:
     try:
         store = ScanStore.open(db, readonly=True)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     try:
         run_id = run_id or latest_run(store)
         if run_id is None:
-            _fail(f"{db}: {text_of(lang, 'no_runs')}")
+            fail(f"{db}: {text_of(lang, 'no_runs')}")
             return
         click.echo(render_text(night_summary(store, run_id), lang), nl=False)
     finally:

@@ -6,21 +6,17 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
+from video_audit.cli_common import LANGS, default_lang, fail
 from video_audit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from video_audit.store import Store
 
 DATA_HELP = "数据目录 / data folder (default $VIDEO_AUDIT_DATA_DIR or ./video-audit-data)"
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"video-audit: {message}", err=True)
-    sys.exit(2)
 
 
 def _data_dir(data: Path | None) -> Path:
@@ -34,9 +30,9 @@ def _store(data: Path | None) -> Store:
     try:
         return Store(folder / "video-audit.sqlite")
     except (StoreError, OSError) as exc:
-        _fail(f"{folder}: cannot open the data folder ({exc})")
+        fail(f"{folder}: cannot open the data folder ({exc})")
     except Exception as exc:  # sqlite3.DatabaseError: not a database, locked
-        _fail(f"{folder / 'video-audit.sqlite'}: {exc}")
+        fail(f"{folder / 'video-audit.sqlite'}: {exc}")
 
 
 @click.command()
@@ -80,20 +76,20 @@ def users_add(
     from argon2 import PasswordHasher
 
     if role == "institution" and not institution:
-        _fail("institution 账号需要 --institution / an institution account needs --institution")
+        fail("institution 账号需要 --institution / an institution account needs --institution")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("密码 / password: ")
         if getpass.getpass("再输入一次 / again: ") != password:
-            _fail("两次输入的密码不一致 / the passwords differ")
+            fail("两次输入的密码不一致 / the passwords differ")
     if len(password) < 8:
-        _fail("密码至少 8 个字符 / a password needs at least 8 characters")
+        fail("密码至少 8 个字符 / a password needs at least 8 characters")
     store = _store(data)
     try:
         store.add_user(name.strip(), role, institution, PasswordHasher().hash(password))
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         store.close()
     click.echo(f"已创建账号 {name}（{role}）/ account {name} added")
@@ -129,20 +125,20 @@ def screenshot(
     try:
         at = parse_time(at_text)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if not video.is_file():
-        _fail(f"{video}: no such file")
+        fail(f"{video}: no such file")
     store = _store(data)
     try:
         log = EvidenceLog(store, _data_dir(data) / "evidence")
         record = log.capture(video, at, by or getpass.getuser(), note)
         write_atomic(out, log.path_of(record["png"]).read_bytes())
     except ScreenshotError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     except OSError as exc:
-        _fail(f"{exc.filename or out}: {exc.strerror or exc}")
+        fail(f"{exc.filename or out}: {exc.strerror or exc}")
         return
     finally:
         store.close()
@@ -159,7 +155,7 @@ def evidence() -> None:
 
 @evidence.command("verify")
 @click.option("--data", type=click.Path(path_type=Path), help=DATA_HELP)
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def evidence_verify(data: Path | None, lang: str) -> None:
     """校验证据链（0 完好，1 被改动）/ verify the log (exit 0 intact, 1 tampered)."""
     from video_audit.evidence import EvidenceLog
