@@ -210,9 +210,11 @@ def test_models_cli(tiny_pack: Path, models_dir: Path) -> None:
     assert listed.exit_code == 0 and "embedded" in listed.output
     done = runner.invoke(main, ["models", "install", str(tiny_pack), "--name", "mine"])
     assert done.exit_code == 0 and "SHA-256" in done.output
-    listed = runner.invoke(main, ["models", "list"])
+    listed = runner.invoke(main, ["models", "list", "--lang", "en"])
     assert "mine" in listed.output and "verified" in listed.output
     assert "--engine auto → insightface (mine)" in listed.output
+    in_chinese = runner.invoke(main, ["models", "list"])
+    assert "已校验" in in_chinese.output and "将使用：insightface (mine)" in in_chinese.output
     bad = runner.invoke(main, ["models", "install", str(models_dir / "nothing")])
     assert bad.exit_code == 2 and "no such file" in bad.output
 
