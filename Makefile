@@ -42,6 +42,7 @@ bench: install
 
 docs: install
 	$(BIN)/video-audit rules --markdown > docs/rules.md
+	$(BIN)/python -c "from video_audit.settings import settings_markdown as m; print(m(), end=\"\")" > docs/settings.md
 
 clean:
 	rm -rf $(VENV) $(SAMPLES) out .pytest_cache .mypy_cache .ruff_cache

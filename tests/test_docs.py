@@ -37,3 +37,14 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert runner.invoke(main, [name, "--help"]).exit_code == 0
         assert f"video-audit {name}" in readme, f"README does not mention video-audit {name}"
     assert "make demo" in readme and "make test" in readme
+
+
+def test_every_setting_is_documented() -> None:
+    from video_audit.settings import AuditSettings, ServiceSettings, settings_markdown
+
+    page = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert page == settings_markdown(), "run: make docs"
+    for cls in (AuditSettings, ServiceSettings):
+        for name, info in cls.model_fields.items():
+            assert info.description, f"{cls.__name__}.{name} has no docstring"
+            assert f"`VIDEO_AUDIT_{name.upper()}`" in page
