@@ -16,7 +16,7 @@ import numpy as np
 from video_audit.disc import Clip
 from video_audit.fingerprints import Fingerprint, dct_hash, motion_hashes, thumbnail
 from video_audit.frames import SampledFrame, Sampling, Timeline
-from video_audit.standard import Profile
+from video_audit.standard import Profile, section_values
 
 # Immerkær's noise mask: zero response to planes and ramps, std 6σ on white noise of std σ.
 _NOISE_MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
@@ -83,16 +83,16 @@ class PictureConfig:
 
     @classmethod
     def from_profile(cls, profile: Profile) -> PictureConfig:
-        raw = profile.section("picture")
-        return cls(
-            every=float(raw.get("sample_seconds", cls.every)),
-            keyframe_gap=float(raw.get("keyframe_gap_seconds", cls.keyframe_gap)),
-            width=int(raw.get("analysis_width", cls.width)),
-            quality_frames=int(raw.get("quality_frames", cls.quality_frames)),
-            blank_std=float(raw.get("blank_std", cls.blank_std)),
-            dense_seconds=float(raw.get("dense_seconds", cls.dense_seconds)),
-            dense_every=float(raw.get("dense_every_seconds", cls.dense_every)),
-        )
+        keys = {
+            "every": "sample_seconds",
+            "keyframe_gap": "keyframe_gap_seconds",
+            "width": "analysis_width",
+            "quality_frames": "quality_frames",
+            "blank_std": "blank_std",
+            "dense_seconds": "dense_seconds",
+            "dense_every": "dense_every_seconds",
+        }
+        return cls(**section_values(profile.section("picture"), cls, keys))
 
 
 @dataclass

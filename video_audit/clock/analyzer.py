@@ -23,7 +23,7 @@ from video_audit.clock.track import ClockTracker, Jump, Track, TrackRules
 from video_audit.disc import Clip
 from video_audit.frames import SampledFrame, Sampling, Timeline
 from video_audit.recording_time import parse_zone
-from video_audit.standard import Profile
+from video_audit.standard import Profile, section_values
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))
 _MAX_HELD = 1200  # crops kept per clip (~30 MB at most); longer clips keep them sparser
@@ -47,30 +47,35 @@ class ClockConfig:
     @classmethod
     def from_profile(cls, profile: Profile) -> ClockConfig:
         raw = profile.section("clock")
-        base, rules = cls(), TrackRules()
+        base = cls()
         zone_text = profile.section("picture").get("timezone")
         try:
             zone = parse_zone(str(zone_text)) if zone_text else base.timezone
         except ValueError as exc:
             raise ValueError(f"{profile.source} [picture]: {exc}") from exc
-        return cls(
-            enabled=bool(raw.get("enabled", base.enabled)),
-            find_attempts=int(raw.get("find_attempts", base.find_attempts)),
-            find_every=float(raw.get("find_every_seconds", base.find_every)),
-            detect_width=int(raw.get("detect_width", base.detect_width)),
-            max_lines=int(raw.get("max_lines", base.max_lines)),
-            hold_seconds=float(raw.get("hold_seconds", base.hold_seconds)),
-            min_confidence=float(raw.get("min_confidence", base.min_confidence)),
-            track=TrackRules(
-                read_seconds=float(raw.get("read_seconds", rules.read_seconds)),
-                tolerance_seconds=float(raw.get("tolerance_seconds", rules.tolerance_seconds)),
-                rate_tolerance=float(raw.get("rate_tolerance", rules.rate_tolerance)),
-                min_score=float(raw.get("min_score", rules.min_score)),
-                max_reads=int(raw.get("max_reads", rules.max_reads)),
-            ),
-            timezone=zone,
-            threads=int(raw.get("threads", base.threads)),
+        values = section_values(
+            raw,
+            cls,
+            {
+                "enabled": "enabled",
+                "find_attempts": "find_attempts",
+                "find_every": "find_every_seconds",
+                "detect_width": "detect_width",
+                "max_lines": "max_lines",
+                "hold_seconds": "hold_seconds",
+                "min_confidence": "min_confidence",
+                "threads": "threads",
+            },
         )
+        track_keys = (
+            "read_seconds",
+            "tolerance_seconds",
+            "rate_tolerance",
+            "min_score",
+            "max_reads",
+        )
+        track = TrackRules(**section_values(raw, TrackRules, track_keys))
+        return cls(**values, track=track, timezone=zone)
 
 
 @dataclass

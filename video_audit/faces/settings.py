@@ -7,6 +7,7 @@ from typing import Any
 
 from video_audit.faces.analysis import RollSettings
 from video_audit.faces.engine import EngineError, Thresholds
+from video_audit.standard import section_values
 
 
 @dataclass(frozen=True)
@@ -33,24 +34,15 @@ class FaceSettings:
 def face_settings(section: dict[str, Any], roll_slots: tuple[int, ...] = (1, 2)) -> FaceSettings:
     """Build FaceSettings from a profile's [faces] table (missing keys keep their defaults)."""
     roll_keys = ("step", "min_step", "min_face", "min_sharpness", "keep")
-    roll = RollSettings(
-        **{k: type(getattr(RollSettings, k))(section[k]) for k in roll_keys if k in section}
-    )
+    roll = RollSettings(**section_values(section, RollSettings, roll_keys))
     engines = {
         name: Thresholds.from_table(table, f"[faces.{name}]")
         for name, table in section.items()
         if isinstance(table, dict)
     }
-    simple = {
-        k: type(getattr(FaceSettings, k))(section[k])
-        for k in (
-            "agreement",
-            "calibration",
-            "lesson_samples",
-            "lesson_share",
-            "detect_width",
-            "det_size",
-        )
-        if k in section
-    }
+    simple = section_values(
+        section,
+        FaceSettings,
+        ("agreement", "calibration", "lesson_samples", "lesson_share", "detect_width", "det_size"),
+    )
     return FaceSettings(roll=roll, roll_slots=roll_slots, engines=engines, **simple)

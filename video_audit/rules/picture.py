@@ -16,7 +16,7 @@ from video_audit.picture import ClipPicture, pair_runs, stretches
 from video_audit.recording_time import parse_zone, recorded_at
 from video_audit.rules import Finding, finding
 from video_audit.rules.format import clock
-from video_audit.standard import Profile
+from video_audit.standard import Profile, section_values
 
 if TYPE_CHECKING:
     from video_audit.audit import AuditContext
@@ -49,24 +49,27 @@ class PictureRules:
     def from_profile(cls, profile: Profile) -> PictureRules:
         raw = profile.section("picture")
         base = cls()
-        numbers: dict[str, Any] = {}
-        for name in (
-            "noise_sigma", "blur_level", "quality_share", "black_luma", "blank_std",
-            "black_seconds", "frozen_change", "frozen_identical", "frozen_ratio",
-            "frozen_seconds", "stream_gap_seconds", "cut_histogram", "cut_change_ratio",
-        ):  # fmt: skip
-            numbers[name] = float(raw.get(name, getattr(base, name)))
-        r = base.reuse
-        reuse = ReuseRules(
-            distance=int(raw.get("reuse_hash_distance", r.distance)),
-            motion_distance=int(raw.get("reuse_motion_distance", r.motion_distance)),
-            still_distance=int(raw.get("reuse_still_distance", r.still_distance)),
-            min_strength=float(raw.get("reuse_motion_strength", r.min_strength)),
-            same_moment=float(raw.get("reuse_same_moment", r.same_moment)),
-            min_seconds=float(raw.get("reuse_min_seconds", r.min_seconds)),
-            min_frames=int(raw.get("reuse_min_frames", r.min_frames)),
-            share=float(raw.get("reuse_share", r.share)),
-        )
+        numbers = section_values(
+            raw,
+            base,
+            (
+                "noise_sigma", "blur_level", "quality_share", "black_luma", "blank_std",
+                "black_seconds", "frozen_change", "frozen_identical", "frozen_ratio",
+                "frozen_seconds", "stream_gap_seconds", "cut_histogram", "cut_change_ratio",
+                "cut_hash_distance",
+            ),
+        )  # fmt: skip
+        reuse_keys = {
+            "distance": "reuse_hash_distance",
+            "motion_distance": "reuse_motion_distance",
+            "still_distance": "reuse_still_distance",
+            "min_strength": "reuse_motion_strength",
+            "same_moment": "reuse_same_moment",
+            "min_seconds": "reuse_min_seconds",
+            "min_frames": "reuse_min_frames",
+            "share": "reuse_share",
+        }
+        reuse = ReuseRules(**section_values(raw, base.reuse, reuse_keys))
         try:
             zone = parse_zone(str(raw["timezone"])) if "timezone" in raw else base.timezone
         except ValueError as exc:
@@ -74,7 +77,6 @@ class PictureRules:
         return cls(
             **numbers,
             reuse=reuse,
-            cut_hash_distance=int(raw.get("cut_hash_distance", base.cut_hash_distance)),
             timezone=zone,
             morning_hours=_hours(raw.get("morning_hours"), base.morning_hours),
             afternoon_hours=_hours(raw.get("afternoon_hours"), base.afternoon_hours),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,19 @@ class Profile:
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
+
+
+def section_values(
+    section: Mapping[str, Any], defaults: object, keys: Mapping[str, str] | Iterable[str]
+) -> dict[str, Any]:
+    """Dataclass arguments from a profile [section]: each field read from its TOML key (KEYS maps
+    field -> key, or lists fields named as their keys) and converted to the type of the field's
+    default in DEFAULTS (a dataclass or an instance). Missing keys are left out: the dataclass
+    keeps its default."""
+    pairs = keys.items() if isinstance(keys, Mapping) else ((k, k) for k in keys)
+    return {
+        name: type(getattr(defaults, name))(section[key]) for name, key in pairs if key in section
+    }
 
 
 def _compile(pattern: str, where: str) -> re.Pattern[str]:
