@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.clock.overlay import ClockOverlay
 from video_audit.report import html
 from video_audit.report.text import render
 from video_audit.sample import CHINA, ClipSpec, write_clip
-
-PREFIX = "壶关县测试职业培训学校2024年第1期电工培训班"
 
 
 def _day(

@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.faces.images import write_face_images
-from video_audit.sample import ClipSpec, write_clip
+from video_audit.sample import PEOPLE, ClipSpec, write_clip
 from video_audit.sample_faces import UNKNOWN, FaceShot, roster_photo
 from video_audit.settings import AuditSettings
 
-PREFIX = "壶关县测试职业培训学校2024年第1期电工培训班"
-PEOPLE = [
-    ("140423199001011234", "王芳", "学员"),
-    ("140423199203052345", "李娜", "学员"),
-    ("140423198807153456", "张伟", "学员"),
-    ("140423199512254567", "刘洋", "学员"),
-    ("140423198002115678", "陈静", "教师"),
-    ("140423197906306789", "赵磊", "管理人员"),
-]
 EVERYONE = (0, 1, 2, 3, 4, 5)
 
 

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.cli import main
 from video_audit.report import html, t, xlsx
 from video_audit.sample import ClipSpec, write_clip
 from video_audit.settings import AuditSettings
 
-PREFIX = "壶关县测试职业培训学校2024年第1期电工培训班"
 GOOD = "2024年合格班"
 HOSTILE = '2024年<script>alert("x&y")班'  # a folder name cannot hold "/"
 STRAY = "<img src=x onerror=alert(2)>.txt"
