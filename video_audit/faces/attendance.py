@@ -126,12 +126,12 @@ class ClassAttendance:
 
 def embed_tracks(rolls: list[RollResult], engine: FaceEngine) -> list[EmbeddedTrack]:
     """Each usable track's best face, embedded (the recogniser is the slow part)."""
-    out = []
-    for roll in rolls:
-        for track in roll.usable:
-            (best,) = track.best(1)
-            out.append(EmbeddedTrack(track, [best.face], [engine.embed(best.face)]))
-    return out
+    picked = [(track, track.best(1)[0].face) for roll in rolls for track in roll.usable]
+    vectors = engine.embed_many([face for _, face in picked])
+    return [
+        EmbeddedTrack(track, [face], [vector])
+        for (track, face), vector in zip(picked, vectors, strict=True)
+    ]
 
 
 def top_up(person: Person, engine: FaceEngine, keep: int) -> None:

@@ -103,6 +103,10 @@ class FaceEngine(Protocol):
 
     def embed(self, face: Face) -> np.ndarray: ...
 
+    def embed_many(self, faces: list[Face]) -> list[np.ndarray]:
+        """embed() of several faces, batched where the model allows (same results)."""
+        ...
+
     def describe(self) -> str:
         """What ran, for the report (engine, models)."""
         ...

@@ -133,12 +133,22 @@ class InsightfaceEngine:
 
     def embed(self, face: Face) -> np.ndarray:
         """The ArcFace embedding of the aligned chip (compare by cosine distance)."""
+        return self.embed_many([face])[0]
+
+    def embed_many(self, faces: list[Face]) -> list[np.ndarray]:
+        """ArcFace embeddings of several chips in one batch."""
+        if not faces:
+            return []
         _, recogniser = self._loaded()
         size = int(recogniser.input_size[0])
-        chip = cv2.cvtColor(face.chip, cv2.COLOR_RGB2BGR)
-        if chip.shape[:2] != (size, size):
-            chip = cv2.resize(chip, (size, size))
-        return np.asarray(recogniser.get_feat(chip)).reshape(-1)
+        chips = []
+        for face in faces:
+            chip = cv2.cvtColor(face.chip, cv2.COLOR_RGB2BGR)
+            if chip.shape[:2] != (size, size):
+                chip = cv2.resize(chip, (size, size))
+            chips.append(chip)
+        out = np.asarray(recogniser.get_feat(chips)).reshape(len(chips), -1)
+        return list(out)
 
     def describe(self) -> str:
         return f"insightface ({self.pack.name}: SCRFD + ArcFace, det_size {self.det_size})"
