@@ -268,6 +268,35 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
     return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]
 
 
+def speed_day(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
+    """× real time of a day's two face rolls (10 s each, six people each) through the shared
+    frame pass as an audit runs them (two clips at once), then embedding and clustering: by the
+    wall clock and by process CPU time. Median of RUNS."""
+    from video_audit.disc import Clip
+    from video_audit.faces.passes import FaceAnalyzer
+    from video_audit.frames import run_passes
+    from video_audit.media import probe
+
+    clips = []
+    for slot, people in ((1, (0, 1, 2, 3, 4, 5)), (2, (5, 4, 3, 2, 1, 0))):
+        path = CACHE / "faces" / f"sample-day-roll{slot}-{fps}.mp4"
+        if not path.exists():
+            write_clip(path, ClipSpec(10, fps, faces=FaceShot("roll", people, seed=slot)))
+        clips.append(Clip(path, path.name, path.name, None, probe(path)))
+    times, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        analyzer = FaceAnalyzer(engine, FS, rolls={c.rel for c in clips}, lessons=set())
+        passes = run_passes(clips, [analyzer], threads=2)
+        rolls = [p.results["faces"] for p in passes.values()]
+        for p in cluster(embed_tracks(rolls, engine), engine.metric, 0.45):
+            top_up(p, engine, FS.roll.keep)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    footage = 10.0 * len(clips)
+    return footage / sorted(times)[len(times) // 2], footage / sorted(cpu)[len(cpu) // 2]
+
+
 def _grid(t: Thresholds) -> list[tuple[float, float, float, float]]:
     """Thresholds tried by --sweep, around the engine's (cosine distances run larger)."""
     scale = 1.0 if t.accept < 0.5 else 1.3
@@ -289,7 +318,16 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also try other thresholds")
     parser.add_argument("--engine", choices=["embedded", "insightface"], default="embedded")
     parser.add_argument("--speed", action="store_true", help="time face rolls even with --clips 0")
+    parser.add_argument("--step", type=float, help="override the profile's roll step (seconds)")
+    parser.add_argument("--min-step", type=float, help="override the profile's roll min_step")
     args = parser.parse_args()
+    global FS
+    if args.step or args.min_step:
+        roll = replace(
+            FS.roll, step=args.step or FS.roll.step, min_step=args.min_step or FS.roll.min_step
+        )
+        FS = replace(FS, roll=roll)
+    print(f"roll sampling: step {FS.roll.step} s, min_step {FS.roll.min_step} s")
     engine = select_engine(args.engine, FS)
     engine.load()
     policy = MatchPolicy(engine.thresholds, FS.agreement, FS.calibration)
@@ -318,8 +356,13 @@ def main() -> None:
     for fps in (5, 25) if args.clips or args.speed else ():
         wall, cpu = speed(engine, fps)
         print(
-            f"speed, sample face roll 10 s 1024×768 {fps} fps: {wall:.1f}× real time "
-            f"(wall clock), {cpu:.1f}× (process CPU time)"
+            f"speed, sample face roll 10 s 1024×768 {fps} fps, one clip, one thread: "
+            f"{wall:.1f}× real time (wall clock), {cpu:.1f}× (process CPU time)"
+        )
+        wall, cpu = speed_day(engine, fps)
+        print(
+            f"speed, a day's two face rolls 10 s 1024×768 {fps} fps, frame pass (two at once): "
+            f"{wall:.1f}× real time (wall clock), {cpu:.1f}× (process CPU time)"
         )
     if args.sweep:
         print("\nsweep (photos, all sets together): accept margin review calibration → line")

@@ -156,7 +156,7 @@ def test_enrolment_is_cached_by_photo_hash_and_engine(
     path = write_csv(tmp_path / "名册.csv", ["证件号", "姓名", "角色", "照片"], ROWS, "utf-8")
     roster = parse_roster(path)
     assert enrol(roster, engine, tmp_path / "cache") == []
-    cached = sorted((tmp_path / "cache" / "embedded").glob("*.npy"))
+    cached = sorted((tmp_path / "cache" / engine.cache_key).glob("*.npy"))
     assert len(cached) == 3
     # A cached vector is what enrolment uses next time (here: altered on purpose).
     first = roster.entries[0].embeddings[0]

@@ -67,8 +67,8 @@ def test_reduced_images_keep_the_aspect_and_luma_is_full_size(tmp_path: Path) ->
     path = encode(tmp_path / "a.mp4", Footage(seconds=2, fps=2, gop=2, scale=(640, 360)))
     frames, _ = _sample(path, Sampling(every=1.0, width=320, color=True, luma=True))
     first = frames[0]
-    assert first.gray.shape == (180, 320) and first.bgr is not None
-    assert first.bgr.shape == (180, 320, 3)
+    assert first.gray.shape == (180, 320) and first.rgb is not None
+    assert first.rgb.shape == (180, 320, 3)
     assert first.luma is not None and first.luma.shape == (360, 640)
     frames, _ = _sample(path, Sampling(every=1.0, width=320))
     assert frames[0].luma is None
@@ -96,7 +96,7 @@ class _Recorder:
         return self
 
     def add(self, frame: SampledFrame) -> None:
-        self.seen.append((frame.time, frame.gray.shape, frame.bgr is not None))
+        self.seen.append((frame.time, frame.gray.shape, frame.rgb is not None))
 
     def finish(self, timeline: Timeline) -> Any:
         return len(self.seen)

@@ -55,14 +55,35 @@ class SampledFrame:
     """One decoded frame, reduced: time in seconds from the clip's start.
 
     Valid only during the call that hands it over (the decoded picture is reused after).
+    Its images are made on first use: analyzers that skip a frame pay nothing for it.
     """
 
     time: float
     pts: int | None
     keyframe: bool
-    gray: np.ndarray
-    bgr: np.ndarray | None = None
+    decoded: av.VideoFrame = field(repr=False)
+    size: tuple[int, int]
+    """The reduced size (width, height) of gray and rgb."""
     source: av.VideoFrame | None = field(default=None, repr=False)
+    """The decoded frame when the pass keeps full-resolution luma (Sampling.luma)."""
+    picture: av.VideoFrame | None = field(default=None, repr=False)
+    """The decoded frame when the pass keeps colour (Sampling.color)."""
+
+    @cached_property
+    def gray(self) -> np.ndarray:
+        """The picture's luma at the reduced size, 0–255 (made on first use)."""
+        y, limited = _y_plane(self.decoded)
+        gray = cv2.resize(y, self.size, interpolation=cv2.INTER_AREA)
+        return _full_range(gray) if limited else gray
+
+    @cached_property
+    def rgb(self) -> np.ndarray | None:
+        """The colour picture at the reduced size (made on first use: face analysis takes only
+        some of the frames it asks for, as the camera pans or stands still)."""
+        if self.picture is None:
+            return None
+        width, height = self.size
+        return self.picture.reformat(width=width, height=height, format="rgb24").to_ndarray()
 
     @cached_property
     def luma(self) -> np.ndarray | None:
@@ -182,15 +203,11 @@ class _Decoder:
                 self.emit(self._sample(frame, time))
 
     def _sample(self, frame: av.VideoFrame, time: float) -> SampledFrame:
-        width, height = self.size
-        bgr = None
-        if self.sampling.color:
-            bgr = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
-        y, limited = _y_plane(frame)
-        gray = cv2.resize(y, (width, height), interpolation=cv2.INTER_AREA)
-        gray = _full_range(gray) if limited else gray
         source = frame if self.sampling.luma else None
-        return SampledFrame(time, frame.pts, bool(frame.key_frame), gray, bgr, source)
+        picture = frame if self.sampling.color else None
+        return SampledFrame(
+            time, frame.pts, bool(frame.key_frame), frame, self.size, source, picture
+        )
 
 
 def _reduced(width: int, height: int, aspect: float, target: int) -> tuple[int, int]:

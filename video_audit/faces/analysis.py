@@ -29,6 +29,11 @@ class RollSettings:
     """Faces whose chip has a lower Laplacian variance are too blurred to identify."""
     keep: int = 3
     """Faces embedded per person (one per track, then the next-best): frame agreement."""
+    fast_pan: float = 0.3
+    """The step halves when the picture moved more than this share of the frame since the last
+    analysed frame (a face crossing the frame is then still seen about 1 / fast_pan times)."""
+    slow_pan: float = 0.1
+    """The step grows (×1.5, up to step) when it moved less than this share."""
 
 
 @dataclass
@@ -82,9 +87,9 @@ class RollAnalyzer:
                 shift = measured
                 moved = abs(shift[0]) / rgb.shape[1] + abs(shift[1]) / rgb.shape[0]
             s = self.settings
-            if moved > 0.15:
+            if moved > s.fast_pan:
                 self.step = max(s.min_step, self.step / 2)
-            elif moved < 0.04:
+            elif moved < s.slow_pan:
                 self.step = min(s.step, self.step * 1.5)
         self._last_time, self._last_gray = time, gray
         faces = [

@@ -168,4 +168,10 @@ def select_engine(choice: str, settings: FaceSettings) -> FaceEngine:
             bad = [p.problem for p in list_packs() if p.problem]
             where = ", ".join(str(r) for r in model_roots())
             raise EngineError(bad[0] if bad else f"no model pack found (looked in {where})")
-    return EmbeddedEngine(settings.thresholds("embedded"), detect_width=settings.detect_width)
+    return EmbeddedEngine(
+        settings.thresholds("embedded"),
+        detect_width=settings.detect_width,
+        detector=settings.detector,
+        min_face=settings.detect_min_face,
+        wide_min_face=settings.wide_min_face,
+    )

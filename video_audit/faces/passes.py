@@ -35,10 +35,12 @@ class RollSink:
         self.width = clip.media.width if clip.media and clip.media.width else 0
 
     def add(self, frame: SampledFrame) -> None:
-        if frame.bgr is not None and self.analyzer.wants(frame.time):
+        if not self.analyzer.wants(frame.time):
+            return
+        rgb = frame.rgb
+        if rgb is not None:
             if self.width:
-                self.analyzer.pixel_scale = max(1.0, self.width / frame.bgr.shape[1])
-            rgb = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2RGB)
+                self.analyzer.pixel_scale = max(1.0, self.width / rgb.shape[1])
             self.analyzer.feed(frame.time, upright(rgb, self.rotation))
 
     def finish(self, timeline: Timeline) -> RollResult:

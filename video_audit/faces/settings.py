@@ -20,7 +20,10 @@ class FaceSettings:
     calibration: float = 0.8
     lesson_samples: int = 6
     lesson_share: float = 1.0
-    detect_width: int = 768
+    detect_width: int = 512
+    detector: str = "mtcnn"
+    detect_min_face: float = 60.0
+    wide_min_face: float = 32.0
     det_size: int = 640
     engines: dict[str, Thresholds] = field(default_factory=dict)
 
@@ -33,7 +36,7 @@ class FaceSettings:
 
 def face_settings(section: dict[str, Any], roll_slots: tuple[int, ...] = (1, 2)) -> FaceSettings:
     """Build FaceSettings from a profile's [faces] table (missing keys keep their defaults)."""
-    roll_keys = ("step", "min_step", "min_face", "min_sharpness", "keep")
+    roll_keys = ("step", "min_step", "min_face", "min_sharpness", "keep", "fast_pan", "slow_pan")
     roll = RollSettings(**section_values(section, RollSettings, roll_keys))
     engines = {
         name: Thresholds.from_table(table, f"[faces.{name}]")
@@ -43,6 +46,16 @@ def face_settings(section: dict[str, Any], roll_slots: tuple[int, ...] = (1, 2))
     simple = section_values(
         section,
         FaceSettings,
-        ("agreement", "calibration", "lesson_samples", "lesson_share", "detect_width", "det_size"),
+        (
+            "agreement",
+            "calibration",
+            "lesson_samples",
+            "lesson_share",
+            "detect_width",
+            "detector",
+            "detect_min_face",
+            "wide_min_face",
+            "det_size",
+        ),
     )
     return FaceSettings(roll=roll, roll_slots=roll_slots, engines=engines, **simple)

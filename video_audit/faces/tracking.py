@@ -66,9 +66,11 @@ def shift_gray(frame: np.ndarray) -> np.ndarray:
     """The small grey float image global motion is measured on."""
     h, w = frame.shape[:2]
     scale = SHIFT_WIDTH / w
-    small = cv2.resize(frame, (SHIFT_WIDTH, max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    return gray
+    # grey first (resizing one channel is 3× cheaper), as float: rounding a low-contrast picture
+    # to whole grey levels twice adds a pattern both frames share, which phase correlation finds
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    size = (SHIFT_WIDTH, max(1, round(h * scale)))
+    return np.asarray(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
 
 
 def global_shift(prev: np.ndarray, cur: np.ndarray, frame_width: int) -> tuple[float, float] | None:
