@@ -28,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from video_audit.disc import Clip
 from video_audit.faces.analysis import RollAnalyzer
 from video_audit.faces.attendance import embed_tracks, top_up
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
@@ -268,33 +269,77 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
     return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]
 
 
-def speed_day(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
-    """× real time of a day's two face rolls (10 s each, six people each) through the shared
-    frame pass as an audit runs them (two clips at once), then embedding and clustering: by the
-    wall clock and by process CPU time. Median of RUNS."""
-    from video_audit.disc import Clip
-    from video_audit.faces.passes import FaceAnalyzer
-    from video_audit.frames import run_passes
+def day_clips(fps: int, seconds: int = 10) -> list[Clip]:
+    """A day's two sample face rolls (SECONDS each, six people every 10 s), made once."""
     from video_audit.media import probe
 
     clips = []
-    for slot, people in ((1, (0, 1, 2, 3, 4, 5)), (2, (5, 4, 3, 2, 1, 0))):
-        path = CACHE / "faces" / f"sample-day-roll{slot}-{fps}.mp4"
+    for slot, row in ((1, (0, 1, 2, 3, 4, 5)), (2, (5, 4, 3, 2, 1, 0))):
+        people = row * max(1, seconds // 10)  # the same people again: speed only
+        name = f"sample-day-roll{slot}-{fps}" + (f"-{seconds}s" if seconds != 10 else "")
+        path = CACHE / "faces" / f"{name}.mp4"
         if not path.exists():
-            write_clip(path, ClipSpec(10, fps, faces=FaceShot("roll", people, seed=slot)))
+            write_clip(path, ClipSpec(seconds, fps, faces=FaceShot("roll", people, seed=slot)))
         clips.append(Clip(path, path.name, path.name, None, probe(path)))
-    times, cpu = [], []
+    return clips
+
+
+@dataclass
+class DaySpeed:
+    """Seconds (wall, CPU) of a day's face-roll analysis, medians, and the footage seconds."""
+
+    footage: float
+    faces_only: tuple[float, float]
+    picture: tuple[float, float]
+    both: tuple[float, float]
+
+    def line(self) -> str:
+        f, p, b = self.faces_only, self.picture, self.both
+        added = (b[0] - p[0], b[1] - p[1])
+        return (
+            f"faces alone {self.footage / f[0]:.1f}× wall / {self.footage / f[1]:.1f}× CPU; "
+            f"in the audit's pass, added to the picture checks' {p[0]:.2f} s wall / {p[1]:.2f} s "
+            f"CPU: +{added[0]:.2f} s / +{added[1]:.2f} s = "
+            f"{self.footage / max(added[0], 1e-3):.1f}× wall / "
+            f"{self.footage / max(added[1], 1e-3):.1f}× CPU"
+        )
+
+
+def speed_day(engine: FaceEngine, fps: int, runs: int = 3, seconds: int = 10) -> DaySpeed:
+    """A day's two face rolls through the shared frame pass as an audit runs them (two clips at
+    once): faces alone (decoding included; then embedding and clustering), the picture checks
+    alone, and both in one pass as an audit runs them — the difference is what face analysis
+    adds. Runs alternate; medians of RUNS."""
+    from video_audit.faces.passes import FaceAnalyzer
+    from video_audit.frames import FrameAnalyzer, run_passes
+    from video_audit.picture import PictureAnalyzer, PictureConfig
+
+    clips = day_clips(fps, seconds)
+    picture = PictureAnalyzer(PictureConfig.from_profile(load_profile()))
+    timed: dict[str, list[tuple[float, float]]] = {"faces": [], "picture": [], "both": []}
     for _ in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        analyzer = FaceAnalyzer(engine, FS, rolls={c.rel for c in clips}, lessons=set())
-        passes = run_passes(clips, [analyzer], threads=2)
-        rolls = [p.results["faces"] for p in passes.values()]
-        for p in cluster(embed_tracks(rolls, engine), engine.metric, 0.45):
-            top_up(p, engine, FS.roll.keep)
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    footage = 10.0 * len(clips)
-    return footage / sorted(times)[len(times) // 2], footage / sorted(cpu)[len(cpu) // 2]
+        for kind in timed:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            faces = FaceAnalyzer(engine, FS, rolls={c.rel for c in clips}, lessons=set())
+            choice: dict[str, list[FrameAnalyzer]] = {
+                "faces": [faces],
+                "picture": [picture],
+                "both": [picture, faces],
+            }
+            analyzers = choice[kind]
+            passes = run_passes(clips, analyzers, threads=2)
+            if kind != "picture":
+                rolls = [p.results["faces"] for p in passes.values()]
+                for p in cluster(embed_tracks(rolls, engine), engine.metric, 0.45):
+                    top_up(p, engine, FS.roll.keep)
+            timed[kind].append((time.perf_counter() - start, time.process_time() - start_cpu))
+
+    def median(kind: str) -> tuple[float, float]:
+        walls = sorted(w for w, _ in timed[kind])
+        cpus = sorted(c for _, c in timed[kind])
+        return walls[len(walls) // 2], cpus[len(cpus) // 2]
+
+    return DaySpeed(float(seconds * len(clips)), median("faces"), median("picture"), median("both"))
 
 
 def _grid(t: Thresholds) -> list[tuple[float, float, float, float]]:
@@ -359,11 +404,9 @@ def main() -> None:
             f"speed, sample face roll 10 s 1024×768 {fps} fps, one clip, one thread: "
             f"{wall:.1f}× real time (wall clock), {cpu:.1f}× (process CPU time)"
         )
-        wall, cpu = speed_day(engine, fps)
-        print(
-            f"speed, a day's two face rolls 10 s 1024×768 {fps} fps, frame pass (two at once): "
-            f"{wall:.1f}× real time (wall clock), {cpu:.1f}× (process CPU time)"
-        )
+        for seconds in (10, 60) if fps == 25 else (10,):
+            day = speed_day(engine, fps, seconds=seconds)
+            print(f"speed, a day's two face rolls {seconds} s 1024×768 {fps} fps: {day.line()}")
     if args.sweep:
         print("\nsweep (photos, all sets together): accept margin review calibration → line")
         for accept, margin, review, calibration in _grid(engine.thresholds):

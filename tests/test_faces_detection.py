@@ -102,7 +102,7 @@ def test_a_panning_roll_gives_one_track_per_person(tmp_path: Path, engine: Embed
     assert drive(clip, analyzer) is None
     result = analyzer.finish()
     assert len(result.usable) == 4
-    assert result.frames >= 5  # about one a second (the profile's step) over 6 s
+    assert result.frames >= 4  # about one every 1.5 s (the profile's step) over 6 s
     assert all(len(t.sightings) >= 2 for t in result.usable)  # followed, not seen once each
 
 

@@ -19,17 +19,17 @@ from video_audit.faces.tracking import Track, Tracker, global_shift, shift_gray
 class RollSettings:
     """Sampling and quality settings of face-roll analysis ([faces] in the profile)."""
 
-    step: float = 0.5
+    step: float = 1.5
     """Seconds between analysed frames while the picture is steady."""
-    min_step: float = 0.2
+    min_step: float = 0.25
     """The shortest step, used while the camera pans fast."""
     min_face: float = 60.0
     """Faces smaller than this (shorter side, pixels) are too small to identify."""
     min_sharpness: float = 20.0
     """Faces whose chip has a lower Laplacian variance are too blurred to identify."""
-    keep: int = 3
+    keep: int = 2
     """Faces embedded per person (one per track, then the next-best): frame agreement."""
-    fast_pan: float = 0.3
+    fast_pan: float = 0.4
     """The step halves when the picture moved more than this share of the frame since the last
     analysed frame (a face crossing the frame is then still seen about 1 / fast_pan times)."""
     slow_pan: float = 0.1

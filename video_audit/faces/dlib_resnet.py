@@ -265,7 +265,9 @@ def _add_padded(node: Any, const: Any, shape_of: Any, a: str, b: str) -> str:
 class DlibResnet:
     """The ResNet on onnxruntime: `descriptors(chips)` for a batch of 150×150 RGB chips."""
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+    def __init__(self, path: Path, threads: int = 2) -> None:
+        """threads: onnxruntime's intra-op threads. A day's faces are embedded in one batch
+        after the frame pass, when both cores are free; the threads do not spin while idle."""
         self.path = path
         self.threads = threads
         self._session: Any = None
@@ -280,6 +282,7 @@ class DlibResnet:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = onnxruntime.InferenceSession(
                 build_graph(self.path), options, providers=["CPUExecutionProvider"]
             )

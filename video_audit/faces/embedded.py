@@ -20,8 +20,8 @@ from video_audit.faces.mtcnn import ROLL_NMS, ROLL_THRESHOLDS, Mtcnn, hog_framed
 
 Box = tuple[float, float, float, float]
 
-REFINE_FACE = 100.0
-REFINE_CROP = 1.6
+REFINE_FACE = 90.0
+REFINE_CROP = 1.5
 """MTCNN faces are re-found by HOG on a crop REFINE_CROP times their size, scaled so the face is
 REFINE_FACE pixels (HOG's window is 80 px)."""
 
