@@ -119,6 +119,25 @@ def test_one_decode_feeds_every_analyzer(tmp_path: Path) -> None:
     assert result.timeline.decoded == 80  # each frame decoded once, for both
 
 
+def test_picture_checks_measure_the_same_beside_a_denser_wider_analyzer(tmp_path: Path) -> None:
+    """Face rolls of a class with a roster share their pass with face analysis (every 0.25 s, at
+    1024 px): the picture checks must still see their own frames at their own width."""
+    cls = tmp_path / PREFIX
+    path = encode(lesson_path(cls), Footage(seconds=6, fps=10, gop=30, width=640, height=480))
+    clip = Clip(path=path, rel="x", filename=path.name, name=None, media=probe(path))
+    picture = PictureAnalyzer(PictureConfig())
+    alone = run_pass(clip, [picture])
+    dense = _Recorder(want=Sampling(every=0.25, keyframe_gap=0.0, width=640, color=True))
+    shared = run_pass(clip, [picture, dense])
+    assert alone is not None and shared is not None
+    assert len(dense.seen) == 24 and {shape for _, shape, _ in dense.seen} == {(480, 640)}
+    a, b = alone.results["picture"], shared.results["picture"]
+    for name, value in vars(a).items():
+        if isinstance(value, np.ndarray):
+            assert value.shape == getattr(b, name).shape, name
+            assert np.allclose(value, getattr(b, name), equal_nan=True), name
+
+
 def test_analyzers_may_skip_a_clip(tmp_path: Path) -> None:
     path = encode(tmp_path / "a.mp4", Footage(seconds=2))
     clip = Clip(path=path, rel="x", filename=path.name, name=None, media=None)

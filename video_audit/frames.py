@@ -68,13 +68,29 @@ class SampledFrame:
     """The decoded frame when the pass keeps full-resolution luma (Sampling.luma)."""
     picture: av.VideoFrame | None = field(default=None, repr=False)
     """The decoded frame when the pass keeps colour (Sampling.color)."""
+    stored: tuple[int, int, float] = (0, 0, 1.0)
+    """The stream's stored width, height and sample aspect ratio (for gray_at)."""
+    _grays: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
-    @cached_property
+    @property
     def gray(self) -> np.ndarray:
         """The picture's luma at the reduced size, 0–255 (made on first use)."""
-        y, limited = _y_plane(self.decoded)
-        gray = cv2.resize(y, self.size, interpolation=cv2.INTER_AREA)
-        return _full_range(gray) if limited else gray
+        return self._gray(self.size)
+
+    def gray_at(self, width: int) -> np.ndarray:
+        """The luma reduced to WIDTH (height by the display aspect), as a pass of that width
+        makes it: an analyzer gets the same picture whatever other analyzers share the pass."""
+        stored_width, stored_height, aspect = self.stored
+        if not stored_width:
+            return self.gray
+        return self._gray(_reduced(stored_width, stored_height, aspect, width))
+
+    def _gray(self, size: tuple[int, int]) -> np.ndarray:
+        if size[0] not in self._grays:
+            y, limited = _y_plane(self.decoded)
+            gray = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
+            self._grays[size[0]] = _full_range(gray) if limited else gray
+        return self._grays[size[0]]
 
     @cached_property
     def rgb(self) -> np.ndarray | None:
@@ -180,6 +196,7 @@ class _Decoder:
         width, height = stream.codec_context.width, stream.codec_context.height
         aspect = float(stream.sample_aspect_ratio or 1) or 1.0
         self.size = _reduced(width, height, aspect, sampling.width)
+        self.stored = (width, height, aspect)
 
     def due(self, time: float, slack: float | None = None) -> bool:
         """Whether a frame at TIME fills the next grid point (keyframes may come early)."""
@@ -206,7 +223,7 @@ class _Decoder:
         source = frame if self.sampling.luma else None
         picture = frame if self.sampling.color else None
         return SampledFrame(
-            time, frame.pts, bool(frame.key_frame), frame, self.size, source, picture
+            time, frame.pts, bool(frame.key_frame), frame, self.size, source, picture, self.stored
         )
 
 

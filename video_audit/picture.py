@@ -158,9 +158,14 @@ def _round(value: float | None, digits: int) -> float | None:
 class PictureSink:
     """Measures one clip's sampled frames as they come."""
 
-    def __init__(self, config: PictureConfig, quality_every: float) -> None:
+    def __init__(self, config: PictureConfig, quality_every: float, every: float = 0.0) -> None:
         self.config = config
         self.quality_every = quality_every
+        self.every = every
+        """This analyzer's own grid: a pass shared with denser analyzers (face rolls are sampled
+        every 0.25 s for faces) hands over more frames; only those on this grid are measured,
+        so that the picture checks give the same results with or without face analysis."""
+        self._next_due = 0.0
         self.rows: list[tuple[float, float, float, float, float, int]] = []
         self.hashes: list[int] = []
         self.thumbs: list[np.ndarray] = []
@@ -169,7 +174,13 @@ class PictureSink:
         self._next_quality = 0.0
 
     def add(self, frame: SampledFrame) -> None:
-        gray = frame.gray
+        if self.every > 0:
+            if frame.time < self._next_due - 0.25 * self.every:
+                return
+            self._next_due = max(
+                self._next_due + self.every, (frame.time // self.every + 1) * self.every
+            )
+        gray = frame.gray_at(self.config.width)
         mean, std = cv2.meanStdDev(gray)
         mean_v, std_v = float(mean[0, 0]), float(std[0, 0])
         hist = _histogram(gray)
@@ -243,7 +254,8 @@ class PictureAnalyzer:
         spread = duration / max(1, self.config.quality_frames)
         # The reference measures noise and blur once a second: clip-level figures, no more.
         quality_every = 1.0 if self.reference else max(self.config.dense_every, spread)
-        return PictureSink(self.config, quality_every)
+        own = self.sampling(clip)
+        return PictureSink(self.config, quality_every, own.every if own else 0.0)
 
 
 def stretches(times: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
