@@ -13,7 +13,7 @@ import numpy as np
 from video_audit.disc import ClassFolder, Clip, Day
 from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
-from video_audit.faces.engine import FaceEngine, Metric, similarity
+from video_audit.faces.engine import Face, FaceEngine, Metric, similarity
 from video_audit.faces.matching import Match, MatchPolicy, match_day
 from video_audit.faces.roster import Roster, read_photo
 from video_audit.faces.settings import FaceSettings
@@ -124,10 +124,28 @@ class ClassAttendance:
         }
 
 
+VECTOR = "vector"
+"""Face.extra key of a face's embedding, once computed."""
+
+
+def embedded(engine: FaceEngine, faces: list[Face]) -> list[np.ndarray]:
+    """The faces' embeddings, each computed once (kept in face.extra), in one batch."""
+    todo = [f for f in faces if VECTOR not in f.extra]
+    for face, vector in zip(todo, engine.embed_many(todo), strict=True):
+        face.extra[VECTOR] = vector
+    return [f.extra[VECTOR] for f in faces]
+
+
+def embed_best(roll: RollResult, engine: FaceEngine) -> None:
+    """Embed each usable track's best face now: called as a clip's frame pass ends, in its own
+    thread, so that the two face rolls of a day are embedded on the two cores."""
+    embedded(engine, [track.best(1)[0].face for track in roll.usable])
+
+
 def embed_tracks(rolls: list[RollResult], engine: FaceEngine) -> list[EmbeddedTrack]:
     """Each usable track's best face, embedded (the recogniser is the slow part)."""
     picked = [(track, track.best(1)[0].face) for roll in rolls for track in roll.usable]
-    vectors = engine.embed_many([face for _, face in picked])
+    vectors = embedded(engine, [face for _, face in picked])
     return [
         EmbeddedTrack(track, [face], [vector])
         for (track, face), vector in zip(picked, vectors, strict=True)
@@ -142,7 +160,7 @@ def top_up(person: Person, engine: FaceEngine, keep: int) -> None:
             if len(person.vectors) >= keep:
                 return
             et.faces.append(sighting.face)
-            et.vectors.append(engine.embed(sighting.face))
+            et.vectors.append(embedded(engine, [sighting.face])[0])
 
 
 def analysable(clip: Clip) -> bool:

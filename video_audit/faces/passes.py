@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import cv2
@@ -9,6 +10,7 @@ import numpy as np
 
 from video_audit.disc import Clip
 from video_audit.faces.analysis import HeadCount, LessonCounter, RollAnalyzer, RollResult
+from video_audit.faces.attendance import embed_best
 from video_audit.faces.engine import FaceEngine
 from video_audit.faces.settings import FaceSettings
 from video_audit.frames import SampledFrame, Sampling, Timeline
@@ -46,6 +48,9 @@ class RollSink:
     def finish(self, timeline: Timeline) -> RollResult:
         result = self.analyzer.finish()
         result.error = timeline.error
+        # A head start only: if it fails, attendance embeds (and reports the failure) later.
+        with contextlib.suppress(Exception):
+            embed_best(result, self.analyzer.engine)
         return result
 
 
