@@ -6,9 +6,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from video_audit.sample import ClipSpec, write_clip
+from video_audit.sample_faces import images_dir
 from video_audit.standard import DEFAULT_PROFILE
 
 PREFIX = "壶关县测试职业培训学校2024年第1期电工培训班"
@@ -74,3 +77,11 @@ def make_day(make_clip: Callable[[Path, str], Path]) -> Callable[..., Path]:
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def t1() -> np.ndarray:
+    """insightface's installed group photo: six real people (sample_faces.T1_FACES), RGB."""
+    img = cv2.imread(str(images_dir() / "t1.jpg"))
+    assert img is not None
+    return np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))

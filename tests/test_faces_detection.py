@@ -15,7 +15,7 @@ from video_audit.faces.engine import Face, distance, rate
 from video_audit.faces.settings import face_settings
 from video_audit.faces.video import drive
 from video_audit.sample import ClipSpec, write_clip
-from video_audit.sample_faces import T1_FACES, UNKNOWN, FaceShot, augment, images_dir, portraits
+from video_audit.sample_faces import T1_FACES, UNKNOWN, FaceShot, augment, portraits
 from video_audit.standard import load_profile
 
 FS = face_settings(load_profile().section("faces"))
@@ -26,13 +26,6 @@ def engine() -> EmbeddedEngine:
     e = EmbeddedEngine(FS.thresholds("embedded"), detect_width=FS.detect_width)
     e.load()
     return e
-
-
-@pytest.fixture(scope="module")
-def t1() -> np.ndarray:
-    img = cv2.imread(str(images_dir() / "t1.jpg"))
-    assert img is not None
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def test_finds_the_six_people_of_t1(engine: EmbeddedEngine, t1: np.ndarray) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from video_audit.faces.dlib_resnet import DlibResnet, build_graph
 from video_audit.faces.engine import EngineError
-from video_audit.sample_faces import augment, images_dir, portraits
+from video_audit.sample_faces import augment, portraits
 
 
 def _model() -> Path:
@@ -20,16 +19,13 @@ def _model() -> Path:
 
 
 @pytest.fixture(scope="module")
-def chips() -> list[np.ndarray]:
+def chips(t1: np.ndarray) -> list[np.ndarray]:
     """Aligned chips of real faces: t1.jpg's six people, portraits, an augmented copy."""
     import dlib
     import face_recognition_models as frm
 
     detector = dlib.get_frontal_face_detector()
     shaper = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
-    raw = cv2.imread(str(images_dir() / "t1.jpg"))
-    assert raw is not None
-    t1 = cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
     images = [t1, *portraits()[:3], augment(portraits()[0], blur=1.5, jpeg=30)]
     out = []
     for img in images:

@@ -18,7 +18,7 @@ from video_audit.faces.mtcnn import (
     hog_framed,
     nms,
 )
-from video_audit.sample_faces import T1_FACES, augment, images_dir, pan, portraits
+from video_audit.sample_faces import T1_FACES, augment, pan, portraits
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,6 @@ def mtcnn() -> Mtcnn:
     m = Mtcnn()
     m.load()
     return m
-
-
-@pytest.fixture(scope="module")
-def t1() -> np.ndarray:
-    img = cv2.imread(str(images_dir() / "t1.jpg"))
-    assert img is not None
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
 def _inside(point: np.ndarray, box: tuple[float, float, float, float]) -> bool:
