@@ -11,7 +11,7 @@ import pytest
 
 from video_audit.faces.analysis import RollAnalyzer, RollSettings
 from video_audit.faces.embedded import EmbeddedEngine
-from video_audit.faces.engine import Face, distance, rate
+from video_audit.faces.engine import EngineError, Face, distance, rate
 from video_audit.faces.settings import face_settings
 from video_audit.faces.video import drive
 from video_audit.sample import ClipSpec, write_clip
@@ -140,3 +140,16 @@ def test_phone_clips_are_turned_upright_before_detection(engine: EmbeddedEngine)
     assert engine.detect(np.ascontiguousarray(stored)) == []  # faces on their side: missed
     assert len(engine.detect(upright(stored, -90 % 360))) == 1
     assert upright(shown, 0) is shown
+
+
+def test_the_hog_detector_remains_and_agrees_with_mtcnn(engine: EmbeddedEngine) -> None:
+    """detector = "hog" (the first version) still works, and the MTCNN path's chips embed like
+    HOG's: MTCNN's faces are re-found by HOG before alignment."""
+    hog = EmbeddedEngine(FS.thresholds("embedded"), detect_width=768, detector="hog")
+    assert hog.cache_key == "embedded" and engine.cache_key == "embedded-mtcnn"
+    for img in portraits()[:4]:
+        a = max(hog.detect(img) or hog.detect(img, tiled=True), key=lambda f: f.size)
+        b = max(engine.detect(img) or engine.detect(img, tiled=True), key=lambda f: f.size)
+        assert distance("euclidean", hog.embed(a), engine.embed(b)) < 0.15
+    with pytest.raises(EngineError, match="unknown embedded detector"):
+        EmbeddedEngine(FS.thresholds("embedded"), detector="cnn")

