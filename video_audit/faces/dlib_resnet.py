@@ -17,7 +17,6 @@ form exactly that network, and builds the graph from them.
 from __future__ import annotations
 
 import re
-import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +157,7 @@ def build_graph(path: Path) -> bytes:
 
     try:
         means, layers = _records(path.read_bytes())
-    except (OSError, ValueError, IndexError, struct.error) as exc:
+    except (OSError, ValueError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
         raise EngineError(f"{path.name}: cannot read dlib's ResNet ({exc})") from exc
     nodes: list[Any] = []
     inits: list[Any] = []
