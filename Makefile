@@ -39,6 +39,10 @@ bench: install
 	$(BIN)/python -m bench.layout_format
 	$(BIN)/python -m bench.scan
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.picture
+	$(BIN)/python -m bench.clock
+	$(BIN)/python -m bench.detect
+	$(BIN)/python -m bench.faces --clips 11 --sweep
 
 docs: install
 	$(BIN)/video-audit rules --markdown > docs/rules.md
