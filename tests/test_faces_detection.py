@@ -153,3 +153,27 @@ def test_the_hog_detector_remains_and_agrees_with_mtcnn(engine: EmbeddedEngine) 
         assert distance("euclidean", hog.embed(a), engine.embed(b)) < 0.15
     with pytest.raises(EngineError, match="unknown embedded detector"):
         EmbeddedEngine(FS.thresholds("embedded"), detector="cnn")
+
+
+def test_sampling_speeds_up_when_people_come_and_go_faster_than_the_camera(
+    engine: EmbeddedEngine,
+) -> None:
+    """A still camera, people stepping in and out one at a time (1.2 s each, each in their own
+    place): the picture hardly moves, yet at the steady step most would be seen once."""
+    rng = np.random.default_rng(3)
+    room = cv2.GaussianBlur(rng.integers(40, 220, (768, 1024, 3), dtype=np.uint8), (0, 0), 1.5)
+    shots = []
+    for k in range(5):
+        frame = room.copy()
+        face = cv2.resize(portraits()[k], (180, 180))
+        frame[250:430, 60 + 190 * k : 240 + 190 * k] = face
+        shots.append(frame)
+    analyzer = RollAnalyzer("step-in", engine, FS.roll)
+    for i in range(60):  # 6 s at 10 fps
+        t = i / 10
+        if analyzer.wants(t):
+            analyzer.feed(t, shots[min(4, int(t / 1.2))])
+    assert analyzer.step < FS.roll.step
+    tracks = analyzer.finish().usable
+    assert len(tracks) == 5
+    assert sum(len(t.sightings) >= 2 for t in tracks) >= 3

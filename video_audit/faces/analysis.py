@@ -79,6 +79,7 @@ class RollAnalyzer:
     def feed(self, time: float, rgb: np.ndarray) -> None:
         gray = shift_gray(rgb)
         shift = (0.0, 0.0)
+        moved = 0.0
         if self._last_gray is not None and self._last_gray.shape == gray.shape:
             measured = global_shift(self._last_gray, gray, rgb.shape[1])
             if measured is None:  # too far to measure: look more often
@@ -96,7 +97,21 @@ class RollAnalyzer:
             rate(f, self.settings.min_face / self.pixel_scale, self.settings.min_sharpness)
             for f in self.engine.detect(rgb)
         ]
-        self.tracker.update(self.result.frames, time, faces, shift)
+        sample = self.result.frames
+        self.tracker.update(sample, time, faces, shift)
+        # The camera (nearly) still, yet someone seen once, in full view, is gone by the next
+        # analysed frame: people step in and out faster than the step; look more often. (While
+        # the camera pans, faces come and go with the pan, which the step already follows.)
+        h, w = rgb.shape[:2]
+        fleeting = moved < self.settings.slow_pan and any(
+            t.last_sample == sample - 1
+            and len(t.sightings) == 1
+            and t.quality > 0
+            and _inside(t.sightings[0].face.box, w, h)
+            for t in self.tracker.tracks
+        )
+        if fleeting:
+            self.step = max(self.settings.min_step, self.step / 2)
         self.result.frames += 1
         self.result.faces += len(faces)
 
@@ -104,6 +119,12 @@ class RollAnalyzer:
         self.result.tracks = self.tracker.tracks
         self.result.pixel_scale = self.pixel_scale
         return self.result
+
+
+def _inside(box: tuple[float, float, float, float], width: int, height: int) -> bool:
+    """The box clear of the picture's edges by 3 % of its size."""
+    mx, my = 0.03 * width, 0.03 * height
+    return box[0] > mx and box[1] > my and box[2] < width - mx and box[3] < height - my
 
 
 @dataclass
