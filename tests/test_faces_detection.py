@@ -177,3 +177,24 @@ def test_sampling_speeds_up_when_people_come_and_go_faster_than_the_camera(
     tracks = analyzer.finish().usable
     assert len(tracks) == 5
     assert sum(len(t.sightings) >= 2 for t in tracks) >= 3
+
+
+def test_people_taking_turns_in_one_spot_are_not_one_track(engine: EmbeddedEngine) -> None:
+    """A still camera; one trainee stands before it, then another takes the same spot: position
+    alone would make them one track (one person), and the second would be lost."""
+    rng = np.random.default_rng(4)
+    room = cv2.GaussianBlur(rng.integers(40, 220, (768, 1024, 3), dtype=np.uint8), (0, 0), 1.5)
+    shots = []
+    for k in (0, 1, 2):
+        frame = room.copy()
+        frame[250:450, 400:600] = cv2.resize(portraits()[k], (200, 200))
+        shots.append(frame)
+    analyzer = RollAnalyzer("turns", engine, FS.roll)
+    for i in range(90):  # 9 s at 10 fps, 3 s each
+        t = i / 10
+        if analyzer.wants(t):
+            analyzer.feed(t, shots[min(2, int(t / 3))])
+    tracks = analyzer.finish().usable
+    assert len(tracks) == 3
+    first = [round(t.sightings[0].time) for t in sorted(tracks, key=lambda t: t.id)]
+    assert first == [0, 3, 6]

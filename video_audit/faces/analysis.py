@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from video_audit.faces.engine import Face, FaceEngine, rate
+from video_audit.faces.engine import Face, FaceEngine, distance, embedded, rate
 from video_audit.faces.tracking import Track, Tracker, global_shift, shift_gray
 
 
@@ -79,11 +79,11 @@ class RollAnalyzer:
     def feed(self, time: float, rgb: np.ndarray) -> None:
         gray = shift_gray(rgb)
         shift = (0.0, 0.0)
-        moved = 0.0
+        moved, unexplained = 0.0, False
         if self._last_gray is not None and self._last_gray.shape == gray.shape:
             measured = global_shift(self._last_gray, gray, rgb.shape[1])
-            if measured is None:  # too far to measure: look more often
-                moved = 1.0
+            if measured is None:  # too far to measure (or the picture changed): look more often
+                moved, unexplained = 1.0, True
             else:
                 shift = measured
                 moved = abs(shift[0]) / rgb.shape[1] + abs(shift[1]) / rgb.shape[0]
@@ -98,7 +98,12 @@ class RollAnalyzer:
             for f in self.engine.detect(rgb)
         ]
         sample = self.result.frames
-        self.tracker.update(sample, time, faces, shift)
+        # With the camera (nearly) still, or when the picture changed too much to measure how it
+        # moved, a face in the same place may be someone else who took the last one's place:
+        # there, appearance decides too (an embedding a face, kept for later). While the camera
+        # pans, position after undoing the pan is enough.
+        check = moved < self.settings.slow_pan or unexplained
+        self.tracker.update(sample, time, faces, shift, self._same if check else None)
         # The camera (nearly) still, yet someone seen once, in full view, is gone by the next
         # analysed frame: people step in and out faster than the step; look more often. (While
         # the camera pans, faces come and go with the pan, which the step already follows.)
@@ -114,6 +119,14 @@ class RollAnalyzer:
             self.step = max(self.settings.min_step, self.step / 2)
         self.result.frames += 1
         self.result.faces += len(faces)
+
+    def _same(self, before: Face, now: Face) -> bool:
+        """Two sightings look like one person: their embeddings within the engine's cluster
+        distance (a split costs nothing: the day's clustering joins a person's tracks again)."""
+        if before.quality <= 0 or now.quality <= 0:
+            return True  # too small or blurred to tell: position decides
+        a, b = embedded(self.engine, [before, now])
+        return distance(self.engine.metric, a, b) <= self.engine.thresholds.cluster
 
     def finish(self) -> RollResult:
         self.result.tracks = self.tracker.tracks

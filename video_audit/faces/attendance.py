@@ -13,7 +13,7 @@ import numpy as np
 from video_audit.disc import ClassFolder, Clip, Day
 from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
-from video_audit.faces.engine import Face, FaceEngine, Metric, similarity
+from video_audit.faces.engine import FaceEngine, Metric, embedded, similarity
 from video_audit.faces.matching import Match, MatchPolicy, match_day
 from video_audit.faces.roster import Roster, read_photo
 from video_audit.faces.settings import FaceSettings
@@ -122,18 +122,6 @@ class ClassAttendance:
             "thumbnails": THUMBS,
             "days": days,
         }
-
-
-VECTOR = "vector"
-"""Face.extra key of a face's embedding, once computed."""
-
-
-def embedded(engine: FaceEngine, faces: list[Face]) -> list[np.ndarray]:
-    """The faces' embeddings, each computed once (kept in face.extra), in one batch."""
-    todo = [f for f in faces if VECTOR not in f.extra]
-    for face, vector in zip(todo, engine.embed_many(todo), strict=True):
-        face.extra[VECTOR] = vector
-    return [f.extra[VECTOR] for f in faces]
 
 
 def embed_best(roll: RollResult, engine: FaceEngine) -> None:

@@ -112,6 +112,18 @@ class FaceEngine(Protocol):
         ...
 
 
+VECTOR = "vector"
+"""Face.extra key of a face's embedding, once computed."""
+
+
+def embedded(engine: FaceEngine, faces: list[Face]) -> list[np.ndarray]:
+    """The faces' embeddings, each computed once (kept in face.extra), in one batch."""
+    todo = [f for f in faces if VECTOR not in f.extra]
+    for face, vector in zip(todo, engine.embed_many(todo), strict=True):
+        face.extra[VECTOR] = vector
+    return [f.extra[VECTOR] for f in faces]
+
+
 def distance(metric: Metric, a: np.ndarray, b: np.ndarray) -> float:
     """The engine's distance between two embeddings."""
     if metric == "cosine":

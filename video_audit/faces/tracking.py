@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -96,9 +97,18 @@ class Tracker:
         self.tracks: list[Track] = []
 
     def update(
-        self, sample: int, time: float, faces: list[Face], shift: tuple[float, float]
+        self,
+        sample: int,
+        time: float,
+        faces: list[Face],
+        shift: tuple[float, float],
+        same: Callable[[Face, Face], bool] | None = None,
     ) -> None:
-        """Add one sampled frame's faces; shift is the camera motion since the last sample."""
+        """Add one sampled frame's faces; shift is the camera motion since the last sample.
+
+        same: when given, a face continues a track only if same(track's last face, face) — the
+        caller's check of appearance, for when position alone cannot tell (a still camera, and
+        people taking turns in one spot)."""
         dx, dy = shift
         live = [t for t in self.tracks if sample - t.last_sample <= self.max_gap]
         for t in live:
@@ -114,6 +124,8 @@ class Tracker:
                         cost[i, j] = 1.0 - overlap
             rows, cols = linear_sum_assignment(cost)
             pairs = [(r, c) for r, c in zip(rows, cols, strict=True) if cost[r, c] < 1.0]
+            if same is not None:
+                pairs = [(r, c) for r, c in pairs if same(live[r].sightings[-1].face, faces[c])]
         matched = {c for _, c in pairs}
         for r, c in pairs:
             self._extend(live[r], sample, time, faces[c])
