@@ -30,8 +30,8 @@ import numpy as np
 
 from video_audit.disc import Clip
 from video_audit.faces.analysis import RollAnalyzer
-from video_audit.faces.attendance import embed_tracks, top_up
-from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
+from video_audit.faces.attendance import day_people
+from video_audit.faces.clustering import EmbeddedTrack, Person
 from video_audit.faces.engine import FaceEngine, Metric, Thresholds, distances
 from video_audit.faces.matching import Match, MatchPolicy, match_day
 from video_audit.faces.packs import select_engine
@@ -189,9 +189,7 @@ def clip_days(
         analyzer = RollAnalyzer(clip.name, engine, FS.roll)
         drive(clip, analyzer)
         result = analyzer.finish()
-        found = cluster(embed_tracks([result], engine), engine.metric, policy.cluster_for(f))
-        for p in found:
-            top_up(p, engine, FS.roll.keep)
+        found = day_people([result], engine, policy.cluster_for(f), FS.roll.keep)
         matches = match_day(found, roster, engine.metric, policy, f)
         spent += time.perf_counter() - start
         footage += 10.0
@@ -262,8 +260,7 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.process_time()
         analyzer = RollAnalyzer(clip.name, engine, FS.roll)
         drive(clip, analyzer)
-        for p in cluster(embed_tracks([analyzer.finish()], engine), engine.metric, 0.45):
-            top_up(p, engine, FS.roll.keep)
+        day_people([analyzer.finish()], engine, 0.45, FS.roll.keep)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]
@@ -330,8 +327,7 @@ def speed_day(engine: FaceEngine, fps: int, runs: int = 3, seconds: int = 10) ->
             passes = run_passes(clips, analyzers, threads=2)
             if kind != "picture":
                 rolls = [p.results["faces"] for p in passes.values()]
-                for p in cluster(embed_tracks(rolls, engine), engine.metric, 0.45):
-                    top_up(p, engine, FS.roll.keep)
+                day_people(rolls, engine, 0.45, FS.roll.keep)
             timed[kind].append((time.perf_counter() - start, time.process_time() - start_cpu))
 
     def median(kind: str) -> tuple[float, float]:

@@ -156,6 +156,17 @@ def analysable(clip: Clip) -> bool:
     return clip.media is not None and clip.media.problem is None
 
 
+def day_people(
+    rolls: list[RollResult], engine: FaceEngine, cluster_at: float, keep: int
+) -> list[Person]:
+    """The people of a day's face rolls: each track's best face embedded, tracks clustered
+    (never looser than CLUSTER_AT), each person topped up to KEEP embedded faces."""
+    people: list[Person] = cluster(embed_tracks(rolls, engine), engine.metric, cluster_at)
+    for person in people:
+        top_up(person, engine, keep)
+    return people
+
+
 def attend_day(
     day: Day,
     roster: Roster,
@@ -170,10 +181,7 @@ def attend_day(
     result = DayAttendance(day)
     result.rolls = rolls
     result.lesson = lesson
-    tracks = embed_tracks(rolls, engine)
-    people: list[Person] = cluster(tracks, engine.metric, policy.cluster_for(floor))
-    for person in people:
-        top_up(person, engine, settings.roll.keep)
+    people = day_people(rolls, engine, policy.cluster_for(floor), settings.roll.keep)
     result.matches = match_day(people, roster.entries, engine.metric, policy, floor)
     result.present = [m.entry for m in result.matches if m.status == "present" and m.entry]
     result.absent = (
