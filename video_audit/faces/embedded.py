@@ -65,7 +65,8 @@ class EmbeddedEngine:
         self._mtcnn = Mtcnn(ROLL_THRESHOLDS, ROLL_NMS)
         self._mtcnn_wide = Mtcnn(WIDE_THRESHOLDS)
 
-        self._models: tuple[Any, Any, Any] | None = None
+        self._models: tuple[Any, DlibResnet] | None = None
+        """dlib's 5-point shape predictor and the ResNet (HOG detectors are pooled: _idle)."""
         self._lock = threading.Lock()
         self._idle: list[Any] = []
         """HOG detectors not in use. dlib's detector keeps per-image state, so a call borrows
@@ -83,17 +84,15 @@ class EmbeddedEngine:
                 import face_recognition_models as frm
             except ImportError as exc:
                 raise EngineError(f"embedded engine unavailable: {exc}") from exc
-            self._models = (
-                None,
-                dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
-                DlibResnet(Path(frm.face_recognition_model_location())),
-            )
-            self._models[2].load()
+            encoder = DlibResnet(Path(frm.face_recognition_model_location()))
+            encoder.load()
+            shaper = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+            self._models = (shaper, encoder)
             if self.detector == "mtcnn":
                 self._mtcnn.load()
                 self._mtcnn_wide.load()
 
-    def _loaded(self) -> tuple[Any, Any, Any]:
+    def _loaded(self) -> tuple[Any, DlibResnet]:
         if self._models is None:
             self.load()
         assert self._models is not None
@@ -107,7 +106,7 @@ class EmbeddedEngine:
         """
         import dlib
 
-        _, shaper, _ = self._loaded()
+        shaper, _ = self._loaded()
         if self.detector == "mtcnn":
             if tiled:
                 found = self._mtcnn_wide.detect(frame, self.wide_min_face)
@@ -214,7 +213,7 @@ class EmbeddedEngine:
 
     def embed_many(self, faces: list[Face]) -> list[np.ndarray]:
         """Descriptors of several faces in one batch (onnxruntime releases the GIL meanwhile)."""
-        _, _, encoder = self._loaded()
+        _, encoder = self._loaded()
         chips = [
             f.chip if f.chip.shape[:2] == (CHIP, CHIP) else cv2.resize(f.chip, (CHIP, CHIP))
             for f in faces
