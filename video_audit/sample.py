@@ -212,28 +212,19 @@ def _standard_day(
     date = f"{day.month}月{day.day}日"
     # People line up in another order every day: two days' face rolls are not the same footage.
     faces = (*(_line_up(row, seed + k) for k, row in enumerate(faces[:2])), *faces[2:])
-    write_clip(
-        folder / f"{prefix}{date}课间人脸识别视频1.mp4",
-        ClipSpec(
-            ROLL_SECONDS,
-            ROLL_FPS,
-            start=_at(day, 9, 50),
-            seed=seed,
-            faces=FaceShot("roll", faces[0], seed=seed),
-            clock=sample_clock(_at(day, 9, 50), seed),
-        ),
-    )
-    write_clip(
-        folder / f"{prefix}{date}课间人脸识别视频2.mp4",
-        ClipSpec(
-            ROLL_SECONDS,
-            ROLL_FPS,
-            start=_at(day, 15, 20),
-            seed=seed + 1,
-            faces=FaceShot("roll", faces[1], seed=seed + 1),
-            clock=sample_clock(_at(day, 15, 20), seed + 1),
-        ),
-    )
+    for slot, (hour, minute) in enumerate(((9, 50), (15, 20))):  # the morning and afternoon breaks
+        start, clip_seed = _at(day, hour, minute), seed + slot
+        write_clip(
+            folder / f"{prefix}{date}课间人脸识别视频{slot + 1}.mp4",
+            ClipSpec(
+                ROLL_SECONDS,
+                ROLL_FPS,
+                start=start,
+                seed=clip_seed,
+                faces=FaceShot("roll", faces[slot], seed=clip_seed),
+                clock=sample_clock(start, clip_seed),
+            ),
+        )
     spec = ClipSpec(
         LESSON_SECONDS,
         LESSON_FPS,
