@@ -12,6 +12,7 @@ import pytest
 from video_audit.faces.analysis import RollAnalyzer, RollSettings
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.engine import EngineError, Face, distance, rate
+from video_audit.faces.packs import select_engine
 from video_audit.faces.settings import face_settings
 from video_audit.faces.video import drive
 from video_audit.sample import ClipSpec, write_clip
@@ -198,3 +199,30 @@ def test_people_taking_turns_in_one_spot_are_not_one_track(engine: EmbeddedEngin
     assert len(tracks) == 3
     first = [round(t.sightings[0].time) for t in sorted(tracks, key=lambda t: t.id)]
     assert first == [0, 3, 6]
+
+
+def test_the_profile_chooses_the_detector_and_the_sampling() -> None:
+    """[faces] detector, sizes and pan thresholds are data: read from the profile, used by the
+    engine `auto` picks (here, with no pack, the embedded one)."""
+    section = {
+        **load_profile().section("faces"),
+        "detector": "hog",
+        "detect_width": 640,
+        "detect_min_face": 80,
+        "wide_min_face": 40,
+        "fast_pan": 0.5,
+        "slow_pan": 0.05,
+    }
+    fs = face_settings(section)
+    assert (fs.roll.fast_pan, fs.roll.slow_pan) == (0.5, 0.05)
+    engine = select_engine("embedded", fs)
+    assert isinstance(engine, EmbeddedEngine)
+    assert (engine.detector, engine.detect_width, engine.min_face, engine.wide_min_face) == (
+        "hog",
+        640,
+        80.0,
+        40.0,
+    )
+    assert engine.cache_key == "embedded"
+    default = select_engine("embedded", FS)
+    assert isinstance(default, EmbeddedEngine) and default.detector == "mtcnn"
