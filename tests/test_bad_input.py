@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -135,16 +136,19 @@ def test_file_still_being_written(
     make_clip(day / f"{PREFIX}5月24日课间人脸识别视频1.mp4", "roll")
     make_clip(day / f"{PREFIX}5月24日授课过程.mp4", "lesson")
     growing = make_clip(day / f"{PREFIX}5月24日课间人脸识别视频2.mp4", "roll")
-    stop = threading.Event()
+    stop, started = threading.Event(), threading.Event()
 
     def copy_in_progress() -> None:
         with open(growing, "ab") as fh:
             while not stop.is_set():
                 fh.write(b"\0" * 512)
                 fh.flush()
+                started.set()
+                time.sleep(0.01)
 
     writer = threading.Thread(target=copy_in_progress)
     writer.start()
+    assert started.wait(10)
     try:
         report = run_audit(tmp_path / PREFIX, AuditSettings(standard=short_profile))
     finally:
@@ -232,3 +236,19 @@ def test_one_broken_clip_does_not_stop_the_rest(
     }
     probed = [c for c in report.disc.clips if c.media and c.media.problem is None]
     assert len(probed) == 4
+
+
+def test_a_later_look_sees_a_file_that_moved_after_its_probe(
+    tmp_path: Path, make_clip: Callable[..., Path]
+) -> None:
+    from video_audit.media import changed_since_probe, probe
+
+    clip = make_clip(tmp_path / "a.mp4", "roll")
+    info = probe(clip)
+    assert info.problem is None and not changed_since_probe(clip, info)
+    assert "stamp" not in info.to_dict()
+    with open(clip, "ab") as fh:
+        fh.write(b"\0" * 512)
+    assert changed_since_probe(clip, info)
+    clip.unlink()
+    assert changed_since_probe(clip, info)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from video_audit import __version__
 from video_audit.disc import ClassFolder, Disc, DiscWalker
 from video_audit.frames import ClipPass, FrameAnalyzer, run_passes
-from video_audit.media import probe
+from video_audit.media import changed_since_probe, probe
 from video_audit.rules import Finding, checks
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, load_profile
@@ -177,6 +177,7 @@ def run_audit(
     ctx = AuditContext(disc=disc, profile=profile, settings=settings)
     faces = _faces(ctx)
     ctx.frames = _frame_pass(ctx, len(clips), progress, [faces.analyzer] if faces else [])
+    _drop_changed(ctx)
     ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
     findings = [f for group in checks() for f in group(ctx)]
     findings.sort(key=_sort_key)
@@ -220,6 +221,21 @@ def _frame_pass(
 
     every: list[FrameAnalyzer] = [*analyzers, _clock(ctx)]
     return run_passes(clips, every, ctx.settings.frame_threads, step)
+
+
+def _drop_changed(ctx: AuditContext) -> None:
+    """A clip whose file moved while it was decoded is still being copied: FM04, no analysis.
+
+    Its frames describe a file that no longer exists as decoded, so no picture, clock or face
+    result is kept for it; the clip is treated like one that failed its probe.
+    """
+    for clip in ctx.disc.clips:
+        media = clip.media
+        if media is None or media.problem is not None:
+            continue
+        if changed_since_probe(clip.path, media):
+            media.problem, media.error = "being_written", None
+            ctx.frames.pop(clip.rel, None)
 
 
 def _clock(ctx: AuditContext) -> FrameAnalyzer:

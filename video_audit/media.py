@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ class MediaInfo:
     problem: str | None = None
     error: str | None = None
     modified_seconds_ago: float | None = None
+    # (size, mtime in ns) when probing began: a later look compares against it (not reported).
+    stamp: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_mp4(self) -> bool:
@@ -50,6 +52,7 @@ class MediaInfo:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["stamp"]
         size = self.display_size
         data["display_width"], data["display_height"] = size if size else (None, None)
         return data
@@ -112,7 +115,11 @@ def probe(path: Path, now: float | None = None) -> MediaInfo:
     except OSError as exc:
         return MediaInfo(size=0, problem="unreadable", error=exc.strerror or str(exc))
     ago = (now if now is not None else dt.datetime.now().timestamp()) - before.st_mtime
-    info = MediaInfo(size=before.st_size, modified_seconds_ago=round(ago, 1))
+    info = MediaInfo(
+        size=before.st_size,
+        modified_seconds_ago=round(ago, 1),
+        stamp=(before.st_size, before.st_mtime_ns),
+    )
     if not stat.S_ISREG(before.st_mode):
         info.problem, info.error = "unreadable", "not a regular file"
         return info
@@ -140,9 +147,24 @@ def probe(path: Path, now: float | None = None) -> MediaInfo:
         after = os.stat(path)
     except OSError:
         after = before
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+    if (after.st_size, after.st_mtime_ns) != info.stamp:
         info.problem, info.error = "being_written", None
     return info
+
+
+def changed_since_probe(path: Path, info: MediaInfo) -> bool:
+    """True when the file's size or modification time moved after `probe` first looked.
+
+    The probe itself takes milliseconds; a copy still in progress is caught reliably only by
+    looking again once the clip has been decoded, seconds later.
+    """
+    if info.stamp is None:
+        return False
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    return (now.st_size, now.st_mtime_ns) != info.stamp
 
 
 def _probe_stream(path: Path, info: MediaInfo) -> None:
