@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import User
 from api.context import LANG_COOKIE, lang_of, service, text
+from video_audit.faces.matrix import engine_line
 
 
 def page(
@@ -20,10 +21,20 @@ def page(
     def t(key: str, **params: Any) -> str:
         return text(lang, key, **params)
 
+    def engine(attendance: Any) -> tuple[str, str]:
+        return engine_line(attendance, lang) if isinstance(attendance, dict) else ("", "")
+
     response = service(request).templates.TemplateResponse(
         request,
         name,
-        {"t": t, "lang": lang, "user": user, "csrf": user.csrf if user else None, **values},
+        {
+            "t": t,
+            "engine": engine,
+            "lang": lang,
+            "user": user,
+            "csrf": user.csrf if user else None,
+            **values,
+        },
         status_code=status_code,
     )
     if request.query_params.get("lang") in ("zh", "en"):

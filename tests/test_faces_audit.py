@@ -95,7 +95,7 @@ def test_pp_findings_are_exactly_the_built_faults(audited: AuditReport) -> None:
 def test_attendance_json_contract(audited: AuditReport) -> None:
     (cls,) = audited.to_dict("zh")["classes"]
     att = cls["attendance"]
-    assert att["engine"].startswith("embedded")
+    assert att["engine"].startswith("embedded") and att["engine_name"] == "embedded"
     day1, day2 = att["days"]
     masked = [f"{p[0][:3]}***********{p[0][-4:]}" for p in PEOPLE]
     assert (day1["path"], day1["date"]) == ("6月3日", "2024-06-03")

@@ -207,7 +207,7 @@ def test_html_attendance_block_only_when_faces_filled_it(
     block = sections[HOSTILE].split('<div class="attendance">')[1]
     cells = re.findall(r"<td[^>]*>(?:<span[^>]*>)?([^<]*)", block)
     assert cells[:7] == ["2024-05-20", "5月20日", "3", "1", "1", "0", "5"]
-    assert "insightface" in block and "B&lt;7&gt;" in block
+    assert "insightface 模型包（insightface）" in block and "B&lt;7&gt;" in block
 
 
 def _workbook(data: bytes) -> Any:

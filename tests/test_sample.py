@@ -38,6 +38,8 @@ def test_faulty_class_shows_every_fault_and_nothing_else(
         assert code in report_text
     # The terminal report carries the attendance matrix: the trainee missing on 5月21日 is ✗.
     assert "出勤情况" in report_text
+    assert "识别引擎：内置引擎（embedded" in report_text and "待核实，不会判为到课" in report_text
+    assert "built-in engine (embedded" in text.render(disc_report, "en")
     lines = report_text.splitlines()
     header = next(i for i, line in enumerate(lines) if "05-21" in line and "05-20" in line)
     column = lines[header].split().index("05-21")

@@ -59,6 +59,8 @@ class ClassAttendance:
     stranger_floor: float | None
     metric: Metric
     problems: list[str] = field(default_factory=list)
+    engine_name: str = ""
+    """The engine's short name (embedded, insightface): which words the report uses for it."""
     days: list[DayAttendance] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)
     """Thumbnail JPEGs by their name under THUMBS/ (written beside a report on request)."""
@@ -107,6 +109,7 @@ class ClassAttendance:
             )
         return {
             "engine": self.engine,
+            "engine_name": self.engine_name,
             "roster": [
                 {"id": e.masked_id, "name": e.name, "role": e.role, "photos": len(e.embeddings)}
                 for e in self.roster.entries

@@ -26,6 +26,12 @@ WORDS = {
         "seen_in": "出现于",
         "thresholds": "判定阈值",
         "problems": "名册问题",
+        "engine_embedded": "内置引擎",
+        "engine_insightface": "insightface 模型包",
+        "engine_advice_embedded": (
+            "内置引擎对华人面孔区分力有限：无法确认的人员列为待核实，不会判为到课；"
+            "对华人学员作出结论，建议安装 insightface 模型包"
+        ),
     },
     "en": {
         "present": "present",
@@ -46,12 +52,34 @@ WORDS = {
         "seen_in": "seen in",
         "thresholds": "decision thresholds",
         "problems": "roster problems",
+        "engine_embedded": "built-in engine",
+        "engine_insightface": "insightface model pack",
+        "engine_advice_embedded": (
+            "the built-in engine tells East Asian faces apart poorly: people it cannot confirm "
+            "go to review, never to present; for verdicts on Chinese trainees install an "
+            "insightface model pack"
+        ),
     },
 }
 
 
 def words(lang: str) -> dict[str, str]:
     return WORDS.get(lang, WORDS["zh"])
+
+
+def engine_line(attendance: Mapping[str, Any], lang: str) -> tuple[str, str]:
+    """The engine as an inspector reads it, and the advice that goes with it ('' when none).
+
+    The JSON keeps the engine's own description (`engine`); `engine_name` picks the words.
+    """
+    w = words(lang)
+    described = str(attendance.get("engine") or "")
+    name = str(attendance.get("engine_name") or described.split(" ", 1)[0])
+    label = w.get(f"engine_{name}")
+    line = f"{label}（{described}）" if label and lang == "zh" else described
+    if label and lang != "zh":
+        line = f"{label} ({described})"
+    return line, w.get(f"engine_advice_{name}", "")
 
 
 def _cell(person: Mapping[str, Any], day: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class RosterFailure:
     error: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"engine": None, "error": self.error, "days": []}
+        return {"engine": None, "engine_name": None, "error": self.error, "days": []}
 
 
 ClassResult = ClassAttendance | RosterFailure
@@ -126,6 +126,7 @@ class FaceAudit:
             cls=folder,
             roster=roster,
             engine=engine.describe(),
+            engine_name=engine.name,
             accept=policy.accept_for(floor),
             stranger_floor=floor,
             metric=engine.metric,

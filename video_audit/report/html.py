@@ -12,7 +12,7 @@ import jinja2
 from video_audit import __version__
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
-from video_audit.faces.matrix import attendance_matrix
+from video_audit.faces.matrix import attendance_matrix, engine_line
 from video_audit.report import t
 from video_audit.report.matrix import Cell, CellState, day_rows, disc_level, outside_days, slots
 from video_audit.rules import Finding, localise
@@ -177,6 +177,7 @@ def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | 
     """Whatever faces put in classes[].attendance, as counts per day (None until faces land)."""
     if not isinstance(attendance, Mapping):
         return None
+    engine, advice = engine_line(attendance, lang)
     days = []
     for day in attendance.get("days") or []:
         if not isinstance(day, Mapping):
@@ -198,7 +199,8 @@ def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | 
             }
         )
     return {
-        "engine": str(attendance.get("engine") or ""),
+        "engine": engine,
+        "engine_advice": advice,
         "error": str(attendance.get("error") or ""),
         "days": days,
         "head_counts": any(d["head_count"] is not None for d in days),

@@ -7,7 +7,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from video_audit.audit import AuditReport
-from video_audit.faces.matrix import attendance_matrix, words
+from video_audit.faces.matrix import attendance_matrix, engine_line, words
 from video_audit.report import t
 from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days
 from video_audit.rules import Finding
@@ -66,9 +66,11 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     sep = "：" if lang == "zh" else ": "
     legend = "  ".join(f"{mark} {w[state]}" for state, mark in ATTENDANCE_MARK.items())
     days = [str(c)[5:] if len(str(c)) == 10 else str(c)[-6:] for c in matrix["columns"]]
+    engine, advice = engine_line(attendance, lang)
     out = [
         "",
-        f"  {t(lang, 'attendance')} · {t(lang, 'engine')}{sep}{attendance.get('engine', '')}",
+        f"  {t(lang, 'attendance')} · {t(lang, 'engine')}{sep}{engine}",
+        *([f"  {advice}"] if advice else []),
         f"  {legend}",
         "  " + _pad("", 36) + "".join(_pad(d, 7) for d in days),
     ]
