@@ -64,10 +64,10 @@ class SampledFrame:
     decoded: av.VideoFrame = field(repr=False)
     size: tuple[int, int]
     """The reduced size (width, height) of gray and rgb."""
-    source: av.VideoFrame | None = field(default=None, repr=False)
-    """The decoded frame when the pass keeps full-resolution luma (Sampling.luma)."""
-    picture: av.VideoFrame | None = field(default=None, repr=False)
-    """The decoded frame when the pass keeps colour (Sampling.color)."""
+    has_luma: bool = False
+    """Whether an analyzer asked for full-resolution luma (Sampling.luma): `luma` is None if not."""
+    has_color: bool = False
+    """Whether an analyzer asked for colour (Sampling.color): `rgb` is None if not."""
     stored: tuple[int, int, float] = (0, 0, 1.0)
     """The stream's stored width, height and sample aspect ratio (for gray_at)."""
     _grays: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
@@ -96,17 +96,17 @@ class SampledFrame:
     def rgb(self) -> np.ndarray | None:
         """The colour picture at the reduced size (made on first use: face analysis takes only
         some of the frames it asks for, as the camera pans or stands still)."""
-        if self.picture is None:
+        if not self.has_color:
             return None
         width, height = self.size
-        return self.picture.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        return self.decoded.reformat(width=width, height=height, format="rgb24").to_ndarray()
 
     @cached_property
     def luma(self) -> np.ndarray | None:
         """The full-resolution luma plane, 0–255 (made on first use: most analyzers skip it)."""
-        if self.source is None:
+        if not self.has_luma:
             return None
-        y, limited = _y_plane(self.source)
+        y, limited = _y_plane(self.decoded)
         return _full_range(y) if limited else np.array(y)
 
 
@@ -220,10 +220,15 @@ class _Decoder:
                 self.emit(self._sample(frame, time))
 
     def _sample(self, frame: av.VideoFrame, time: float) -> SampledFrame:
-        source = frame if self.sampling.luma else None
-        picture = frame if self.sampling.color else None
         return SampledFrame(
-            time, frame.pts, bool(frame.key_frame), frame, self.size, source, picture, self.stored
+            time,
+            frame.pts,
+            bool(frame.key_frame),
+            frame,
+            self.size,
+            has_luma=self.sampling.luma,
+            has_color=self.sampling.color,
+            stored=self.stored,
         )
 
 
