@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from video_audit.cli_common import LANGS, default_lang
+from video_audit.cli_common import LANGS, default_lang, fail
 from video_audit.report import t
 
 
@@ -57,7 +56,6 @@ def install(source: Path, name: str | None, dest: Path | None, lang: str) -> Non
     try:
         pack = install_pack(source, dest, name)
     except (EngineError, OSError) as exc:
-        click.echo(f"video-audit: {exc}", err=True)
-        sys.exit(2)
+        fail(str(exc))
     files = ", ".join(pack.files)
     click.echo(t(lang, "models_installed", name=pack.name, path=pack.path, files=files))

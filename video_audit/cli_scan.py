@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from video_audit.cli_common import default_lang, fail
+from video_audit.cli_common import LANGS, default_lang, fail
 from video_audit.settings import AuditSettings
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -92,7 +92,7 @@ def _logger(lang: str) -> Any:
     help="文件静止多少秒才审核 / seconds files must be unchanged [settings: 120]",
 )
 @click.option("--summary", is_flag=True, help="打印摘要 / print the (latest) morning summary")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=default_lang, show_default="zh")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 @click.option("--year", type=click.IntRange(2000, 2100), help="无年份日期的年份 / year of 5月24日")
 @click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
 def scan(
