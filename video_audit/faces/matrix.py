@@ -76,9 +76,9 @@ def engine_line(attendance: Mapping[str, Any], lang: str) -> tuple[str, str]:
     described = str(attendance.get("engine") or "")
     name = str(attendance.get("engine_name") or described.split(" ", 1)[0])
     label = w.get(f"engine_{name}")
-    line = f"{label}（{described}）" if label and lang == "zh" else described
-    if label and lang != "zh":
-        line = f"{label} ({described})"
+    if not label:
+        return described, ""
+    line = f"{label}（{described}）" if lang == "zh" else f"{label} ({described})"
     return line, w.get(f"engine_advice_{name}", "")
 
 
