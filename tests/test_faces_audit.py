@@ -123,7 +123,7 @@ def test_thumbnails_are_written_beside_the_report(audited: AuditReport, tmp_path
 
 
 def test_look_alike_roster_entries_go_to_review_not_present(
-    tmp_path: Path, short_profile: Path
+    tmp_path: Path, short_profile: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cls = tmp_path / PREFIX
     # Two roster rows with photos of the same face (a data error, or twins): nobody can tell.
@@ -141,6 +141,14 @@ def test_look_alike_roster_entries_go_to_review_not_present(
     review = next(r for r in d["review"] if set(r["candidates"]) >= twins)
     assert review["photos"][0].startswith("faces/") and review["distance"] is not None
     assert not any(f.code == "PP02" and "王芳" in f.message() for f in report.findings)
+    # Every report format describes the attendance again: roster photos are read only once.
+    from video_audit.faces import attendance
+
+    def no_second_read(path: Path) -> None:
+        raise AssertionError(f"{path} read again")
+
+    monkeypatch.setattr(attendance, "read_photo", no_second_read)
+    assert report.to_dict("zh")["classes"][0]["attendance"]["days"] == [d]
 
 
 def test_without_a_roster_faces_are_not_analysed(tmp_path: Path, short_profile: Path) -> None:

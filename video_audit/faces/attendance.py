@@ -13,12 +13,14 @@ import numpy as np
 from video_audit.disc import ClassFolder, Clip, Day
 from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
-from video_audit.faces.engine import FaceEngine, Metric, embedded, similarity
+from video_audit.faces.engine import Face, FaceEngine, Metric, embedded, similarity
 from video_audit.faces.matching import Match, MatchPolicy, match_day
 from video_audit.faces.roster import Roster, read_photo
 from video_audit.faces.settings import FaceSettings
 
 THUMBS = "faces"
+THUMB = "thumbnail"
+"""Face.extra key of a face's thumbnail name, once encoded."""
 """Thumbnails go in this folder beside the report (personal data: never into logs)."""
 
 
@@ -64,6 +66,8 @@ class ClassAttendance:
     days: list[DayAttendance] = field(default_factory=list)
     images: dict[str, bytes] = field(default_factory=dict)
     """Thumbnail JPEGs by their name under THUMBS/ (written beside a report on request)."""
+    _photos: dict[Path, str | None] = field(default_factory=dict, repr=False)
+    """Roster photos' thumbnail names, each photo read once however often the report is made."""
 
     def thumbnail(self, rgb: np.ndarray) -> str:
         """Keep a face image and return its path relative to the report."""
@@ -73,6 +77,19 @@ class ClassAttendance:
         name = f"{THUMBS}/{hashlib.sha1(data).hexdigest()[:16]}.jpg"
         self.images[name] = data
         return name
+
+    def face_thumbnail(self, face: Face) -> str:
+        """The thumbnail of a face seen in a clip (encoded once, kept with the face)."""
+        if THUMB not in face.extra:
+            face.extra[THUMB] = self.thumbnail(face.chip)
+        return str(face.extra[THUMB])
+
+    def roster_thumbnail(self, photo: Path) -> str | None:
+        """The thumbnail of a roster photo (None when it cannot be read), made once."""
+        if photo not in self._photos:
+            thumb = photo_thumbnail(photo)
+            self._photos[photo] = self.thumbnail(thumb) if thumb is not None else None
+        return self._photos[photo]
 
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN.md attendance object (present/absent/review/unknown per day) plus context."""
@@ -209,7 +226,7 @@ def describe_match(att: ClassAttendance, m: Match) -> dict[str, Any]:
     ids = {e.id: e for e in att.roster.entries}
     face = m.person.best_face
     case: dict[str, Any] = {
-        "thumbnail": att.thumbnail(face.chip),
+        "thumbnail": att.face_thumbnail(face),
         "seen_in": m.person.clips,
         "frames": len(m.person.faces),
     }
@@ -223,10 +240,8 @@ def describe_match(att: ClassAttendance, m: Match) -> dict[str, Any]:
         case["distances"] = [d for _, d in m.candidates]
         case["distance"] = m.candidates[0][1] if m.candidates else m.distance
         case["reasons"] = m.reasons
-        photos = []
-        for c, _ in m.candidates:
-            entry = ids[c]
-            thumb = photo_thumbnail(entry.photos[0]) if entry.photos else None
-            photos.append(att.thumbnail(thumb) if thumb is not None else None)
-        case["photos"] = photos
+        case["photos"] = [
+            att.roster_thumbnail(ids[c].photos[0]) if ids[c].photos else None
+            for c, _ in m.candidates
+        ]
     return case
