@@ -149,3 +149,10 @@ def test_roll_settings_find_the_six_people_of_t1(t1: np.ndarray) -> None:
     assert len(found) == 6
     for d, (cx, cy, size) in zip(found, T1_FACES, strict=True):
         _check_face(d, cx, cy, size)
+
+
+def test_cascades_with_other_thresholds_share_the_sessions() -> None:
+    roll, wide = Mtcnn(ROLL_THRESHOLDS, ROLL_NMS), Mtcnn((0.6, 0.7, 0.8))
+    roll.load()
+    wide.load()
+    assert roll._nets is wide._nets

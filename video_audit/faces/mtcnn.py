@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,28 @@ def _normalise(img: np.ndarray) -> np.ndarray:
     return (img.astype(np.float32) - 127.5) * 0.0078125
 
 
+@cache
+def _sessions(folder: Path) -> tuple[Any, Any, Any]:
+    """P-, R- and O-Net of FOLDER on onnxruntime, one thread each (the frame pass runs several
+    clips at once); sessions are safe to share between threads."""
+    missing = [name for name in MODELS if not (folder / name).is_file()]
+    if missing:
+        raise EngineError(f"MTCNN unavailable: {', '.join(missing)} missing in {folder}")
+    try:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        pnet, rnet, onet = (
+            ort.InferenceSession(str(folder / name), options, providers=["CPUExecutionProvider"])
+            for name in MODELS
+        )
+        return pnet, rnet, onet
+    except Exception as exc:  # onnxruntime raises its own types for broken files
+        raise EngineError(f"MTCNN unavailable: {folder}: {exc}") from exc
+
+
 class Mtcnn:
     """The three-stage MTCNN cascade; one thread per network (the frame pass runs several)."""
 
@@ -159,28 +182,11 @@ class Mtcnn:
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Open the three ONNX sessions (about 50 ms); later calls do nothing."""
+        """Open the three ONNX sessions (about 50 ms, once per folder: cascades with other
+        thresholds share them); later calls do nothing."""
         with self._lock:
-            if self._nets is not None:
-                return
-            folder = self.folder or model_dir()
-            missing = [name for name in MODELS if not (folder / name).is_file()]
-            if missing:
-                raise EngineError(f"MTCNN unavailable: {', '.join(missing)} missing in {folder}")
-            try:
-                import onnxruntime as ort
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = 1
-                options.inter_op_num_threads = 1
-                self._nets = tuple(
-                    ort.InferenceSession(
-                        str(folder / name), options, providers=["CPUExecutionProvider"]
-                    )
-                    for name in MODELS
-                )
-            except Exception as exc:  # onnxruntime raises its own types for broken files
-                raise EngineError(f"MTCNN unavailable: {folder}: {exc}") from exc
+            if self._nets is None:
+                self._nets = _sessions(self.folder or model_dir())
 
     def _loaded(self) -> tuple[Any, Any, Any]:
         if self._nets is None:
