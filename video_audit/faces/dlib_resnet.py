@@ -2,9 +2,9 @@
 
 dlib-bin's wheels are built without BLAS, so dlib runs its own ResNet at ~75 ms a face here; the
 same network as an ONNX graph on onnxruntime (MLAS, AVX2/AVX-512) gives the same 128-d
-descriptors (to ~1e-5) several times faster, and takes batches. Nothing is downloaded: the
-weights are read from face_recognition_models' `dlib_face_recognition_resnet_model_v1.dat`
-and the graph is built in memory.
+descriptors (measured: within 3e-7 per component on real chips) ~11× faster, and takes
+batches. Nothing is downloaded: the weights are read from face_recognition_models'
+`dlib_face_recognition_resnet_model_v1.dat` and the graph is built in memory.
 
 The file is dlib's serialisation of the network used in dlib's dnn_face_recognition_ex.cpp
 (29 conv layers, batch norm folded into per-channel affine layers, 14 residual blocks, a
