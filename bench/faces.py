@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -260,10 +261,10 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
         start, start_cpu = time.perf_counter(), time.process_time()
         analyzer = RollAnalyzer(clip.name, engine, FS.roll)
         drive(clip, analyzer)
-        day_people([analyzer.finish()], engine, 0.45, FS.roll.keep)
+        day_people([analyzer.finish()], engine, engine.thresholds.cluster, FS.roll.keep)
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
-    return 10.0 / sorted(times)[len(times) // 2], 10.0 / sorted(cpu)[len(cpu) // 2]
+    return 10.0 / statistics.median(times), 10.0 / statistics.median(cpu)
 
 
 def day_clips(fps: int, seconds: int = 10) -> list[Clip]:
@@ -327,13 +328,14 @@ def speed_day(engine: FaceEngine, fps: int, runs: int = 3, seconds: int = 10) ->
             passes = run_passes(clips, analyzers, threads=2)
             if kind != "picture":
                 rolls = [p.results["faces"] for p in passes.values()]
-                day_people(rolls, engine, 0.45, FS.roll.keep)
+                day_people(rolls, engine, engine.thresholds.cluster, FS.roll.keep)
             timed[kind].append((time.perf_counter() - start, time.process_time() - start_cpu))
 
     def median(kind: str) -> tuple[float, float]:
-        walls = sorted(w for w, _ in timed[kind])
-        cpus = sorted(c for _, c in timed[kind])
-        return walls[len(walls) // 2], cpus[len(cpus) // 2]
+        return (
+            statistics.median(w for w, _ in timed[kind]),
+            statistics.median(c for _, c in timed[kind]),
+        )
 
     return DaySpeed(float(seconds * len(clips)), median("faces"), median("picture"), median("both"))
 
