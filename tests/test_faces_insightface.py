@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from onnx import TensorProto, helper, numpy_helper
 
+from tests.conftest import PREFIX
 from video_audit.cli import main
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.engine import EngineError, distance
@@ -238,7 +239,7 @@ def test_a_real_pack_finds_and_tells_apart_t1s_six_people() -> None:
 def test_insightface_asked_without_a_pack_is_a_one_line_error(
     models_dir: Path, tmp_path: Path
 ) -> None:
-    cls = tmp_path / "壶关县测试职业培训学校2024年第1期电工培训班"
+    cls = tmp_path / PREFIX
     (cls / "6月3日").mkdir(parents=True)
     (cls / "名册.csv").write_text("证件号,姓名,角色,照片\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(cls), "--engine", "insightface"])
