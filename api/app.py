@@ -23,7 +23,7 @@ from api.uploads import Limits, Uploads
 from video_audit import __version__
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import ServiceSettings
-from video_audit.store import Store
+from video_audit.store.service import Store
 
 
 def _wants_json(request: Request) -> bool:

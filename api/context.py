@@ -17,7 +17,7 @@ from api.runner import AuditRunner
 from api.uploads import Uploads
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import ServiceSettings
-from video_audit.store import Store
+from video_audit.store.service import Store
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "va_lang"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from video_audit.report import write_atomic
-from video_audit.store import Store
+from video_audit.store.service import Store
 
 LANGS = ("zh", "en")
 

@@ -27,12 +27,12 @@ from pathlib import Path
 
 from video_audit.audit import run_audit
 from video_audit.clock import ClockAnalyzer, ClockConfig
-from video_audit.clock.overlay import CORNERS, STYLES, ClockOverlay, cjk_font, needs_cjk
 from video_audit.clock.parse import parse_clock
 from video_audit.disc import Clip
-from video_audit.frames import sample_clip
-from video_audit.media import probe
-from video_audit.sample import CHINA, ClipSpec, write_clip
+from video_audit.media.frames import sample_clip
+from video_audit.media.probe import probe
+from video_audit.samples.clock_overlay import CORNERS, STYLES, ClockOverlay, cjk_font, needs_cjk
+from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 from video_audit.settings import AuditSettings
 from video_audit.standard import DEFAULT_PROFILE
 

@@ -33,8 +33,8 @@ import numpy as np
 from bench.faces import CACHE, EVAL
 from video_audit.faces.mtcnn import ROLL_NMS, ROLL_THRESHOLDS, Mtcnn, face_chip, hog_framed
 from video_audit.faces.roster import read_photo
-from video_audit.sample import ClipSpec, write_clip
-from video_audit.sample_faces import T1_FACES, FaceShot, pan, portraits
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.faces import T1_FACES, FaceShot, pan, portraits
 
 W, H = 1024, 768
 FAST = (ROLL_THRESHOLDS, ROLL_NMS)

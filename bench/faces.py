@@ -40,8 +40,8 @@ from video_audit.faces.roster import RosterEntry, read_photo
 from video_audit.faces.settings import face_settings
 from video_audit.faces.tracking import Track
 from video_audit.faces.video import drive
-from video_audit.sample import ClipSpec, write_clip
-from video_audit.sample_faces import FaceShot, augment, pan
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.faces import FaceShot, augment, pan
 from video_audit.standard import load_profile
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -269,7 +269,7 @@ def speed(engine: FaceEngine, fps: int, runs: int = 3) -> tuple[float, float]:
 
 def day_clips(fps: int, seconds: int = 10) -> list[Clip]:
     """A day's two sample face rolls (SECONDS each, six people every 10 s), made once."""
-    from video_audit.media import probe
+    from video_audit.media.probe import probe
 
     clips = []
     for slot, row in ((1, (0, 1, 2, 3, 4, 5)), (2, (5, 4, 3, 2, 1, 0))):
@@ -309,8 +309,8 @@ def speed_day(engine: FaceEngine, fps: int, runs: int = 3, seconds: int = 10) ->
     alone, and both in one pass as an audit runs them — the difference is what face analysis
     adds. Runs alternate; medians of RUNS."""
     from video_audit.faces.passes import FaceAnalyzer
-    from video_audit.frames import FrameAnalyzer, run_passes
-    from video_audit.picture import PictureAnalyzer, PictureConfig
+    from video_audit.media.frames import FrameAnalyzer, run_passes
+    from video_audit.picture.measures import PictureAnalyzer, PictureConfig
 
     clips = day_clips(fps, seconds)
     picture = PictureAnalyzer(PictureConfig.from_profile(load_profile()))

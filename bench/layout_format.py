@@ -22,9 +22,9 @@ import av
 
 from video_audit.audit import AuditContext
 from video_audit.disc import DiscWalker
-from video_audit.media import probe
+from video_audit.media.probe import probe
 from video_audit.rules import content, format, layout, naming
-from video_audit.sample import ClipSpec, write_clip
+from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.settings import AuditSettings
 from video_audit.standard import load_profile
 

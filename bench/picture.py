@@ -31,11 +31,11 @@ import numpy as np
 
 from video_audit.audit import AuditContext
 from video_audit.disc import DiscWalker
-from video_audit.frames import run_passes
-from video_audit.media import probe
-from video_audit.picture import PictureAnalyzer, PictureConfig
+from video_audit.media.frames import run_passes
+from video_audit.media.probe import probe
+from video_audit.picture.measures import PictureAnalyzer, PictureConfig
 from video_audit.rules import picture as picture_rules
-from video_audit.sample import ClipSpec, _scene
+from video_audit.samples.discs import ClipSpec, _scene
 from video_audit.settings import AuditSettings
 from video_audit.standard import load_profile
 

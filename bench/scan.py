@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 
 from tests.test_scan_tree import clip_pair, short_profile_text, write_tree
-from video_audit.scan import ScanResult, scan
+from video_audit.scan.run import ScanResult, scan
 from video_audit.settings import AuditSettings
 
 # What an audit imports on first use (checks() imports its rule groups lazily).
@@ -93,7 +93,7 @@ def main() -> None:
             address = cluster.scheduler_address
             # A standing cluster has imported video-audit long before the night's scan.
             with Client(address, set_as_default=False) as client:
-                for module in ("video_audit.scan_workers", *WARM):
+                for module in ("video_audit.scan.workers", *WARM):
                     client.run(importlib.import_module, module)
             seconds, _ = timed(
                 f"{args.new} new classes, Dask 2 processes",

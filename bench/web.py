@@ -30,9 +30,9 @@ import httpx
 from bench.layout_format import CACHE, cached_clip
 from video_audit.audit import run_audit
 from video_audit.evidence import EvidenceLog
-from video_audit.sample import ClipSpec, write_compliant
-from video_audit.screenshot import grab
-from video_audit.store import Store
+from video_audit.media.grab import grab
+from video_audit.samples.discs import ClipSpec, write_compliant
+from video_audit.store.service import Store
 
 PASSWORD = "bench-password-1"
 

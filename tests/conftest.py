@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from video_audit.sample import ClipSpec, write_clip
-from video_audit.sample_faces import images_dir
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.faces import images_dir
 from video_audit.standard import DEFAULT_PROFILE
 
 PREFIX = "壶关县测试职业培训学校2024年第1期电工培训班"

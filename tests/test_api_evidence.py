@@ -19,9 +19,9 @@ from PIL import Image
 from tests.web_fixtures import PREFIX_A, bearer, service, upload_folder, wait_audit
 from video_audit.cli import main
 from video_audit.evidence import EvidenceLog
-from video_audit.sample import CHINA, ClipSpec, write_clip
-from video_audit.screenshot import parse_time, time_code
-from video_audit.store import Store
+from video_audit.media.grab import parse_time, time_code
+from video_audit.samples.discs import CHINA, ClipSpec, write_clip
+from video_audit.store.service import Store
 
 LESSON = f"6月3日/{PREFIX_A}6月3日授课过程.mp4"
 
@@ -306,7 +306,7 @@ def test_grab_shows_the_picture_as_players_do(tmp_path: Path) -> None:
     """A clip with a 90° display matrix (as phones write) is grabbed upright, like players show it;
     a time past the last frame is refused, not answered with the last frame."""
     from tests.test_media import rotate_mp4
-    from video_audit.screenshot import ScreenshotError, grab
+    from video_audit.media.grab import ScreenshotError, grab
 
     clip = write_clip(tmp_path / "r.mp4", ClipSpec(2, 2, 64, 48, seed=3))
     stored = frame_at(decoded_frames(clip), 1.2)

@@ -241,7 +241,7 @@ def test_one_broken_clip_does_not_stop_the_rest(
 def test_a_later_look_sees_a_file_that_moved_after_its_probe(
     tmp_path: Path, make_clip: Callable[..., Path]
 ) -> None:
-    from video_audit.media import changed_since_probe, probe
+    from video_audit.media.probe import changed_since_probe, probe
 
     clip = make_clip(tmp_path / "a.mp4", "roll")
     info = probe(clip)

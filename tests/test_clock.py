@@ -15,13 +15,13 @@ import pytest
 from video_audit.clock import ClipClock, ClockAnalyzer, ClockConfig
 from video_audit.clock.analyzer import shared_engine
 from video_audit.clock.ocr import OcrEngine, TextBox
-from video_audit.clock.overlay import STYLES, ClockOverlay, cjk_font, needs_cjk
 from video_audit.clock.track import TrackRules
 from video_audit.disc import Clip
-from video_audit.frames import run_pass
-from video_audit.media import probe
-from video_audit.picture import PictureAnalyzer, PictureConfig
-from video_audit.sample import ClipSpec, write_clip
+from video_audit.media.frames import run_pass
+from video_audit.media.probe import probe
+from video_audit.picture.measures import PictureAnalyzer, PictureConfig
+from video_audit.samples.clock_overlay import STYLES, ClockOverlay, cjk_font, needs_cjk
+from video_audit.samples.discs import ClipSpec, write_clip
 
 START = dt.datetime(2024, 5, 24, 9, 31, 5)
 ZONE = dt.timezone(dt.timedelta(hours=8))

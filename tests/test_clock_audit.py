@@ -15,10 +15,10 @@ import pytest
 
 from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
-from video_audit.clock.overlay import ClockOverlay
 from video_audit.report import html
 from video_audit.report.text import render
-from video_audit.sample import CHINA, ClipSpec, write_clip
+from video_audit.samples.clock_overlay import ClockOverlay
+from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 
 
 def _day(

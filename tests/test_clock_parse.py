@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from video_audit.clock.overlay import STYLES, clock_text
 from video_audit.clock.parse import parse_clock
+from video_audit.samples.clock_overlay import STYLES, clock_text
 
 WHEN = dt.datetime(2024, 5, 24, 9, 31, 5)
 

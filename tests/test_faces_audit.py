@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.faces.images import write_face_images
-from video_audit.sample import PEOPLE, ClipSpec, write_clip
-from video_audit.sample_faces import UNKNOWN, FaceShot, roster_photo
+from video_audit.samples.discs import PEOPLE, ClipSpec, write_clip
+from video_audit.samples.faces import UNKNOWN, FaceShot, roster_photo
 from video_audit.settings import AuditSettings
 
 EVERYONE = (0, 1, 2, 3, 4, 5)

@@ -15,8 +15,8 @@ from video_audit.faces.engine import EngineError, Face, distance, rate
 from video_audit.faces.packs import select_engine
 from video_audit.faces.settings import face_settings
 from video_audit.faces.video import drive
-from video_audit.sample import ClipSpec, write_clip
-from video_audit.sample_faces import T1_FACES, UNKNOWN, FaceShot, augment, portraits
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.faces import T1_FACES, UNKNOWN, FaceShot, augment, portraits
 from video_audit.standard import load_profile
 
 FS = face_settings(load_profile().section("faces"))

@@ -9,7 +9,7 @@ import pytest
 
 from video_audit.faces.dlib_resnet import DlibResnet, build_graph
 from video_audit.faces.engine import EngineError
-from video_audit.sample_faces import augment, portraits
+from video_audit.samples.faces import augment, portraits
 
 
 def _model() -> Path:

@@ -22,7 +22,7 @@ from video_audit.faces.engine import EngineError, distance
 from video_audit.faces.insightface_engine import InsightfaceEngine
 from video_audit.faces.packs import MANIFEST, install, list_packs, select_engine, usable_pack
 from video_audit.faces.settings import face_settings
-from video_audit.sample_faces import images_dir
+from video_audit.samples.faces import images_dir
 from video_audit.standard import load_profile
 
 FS = face_settings(load_profile().section("faces"))

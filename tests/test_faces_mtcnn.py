@@ -18,7 +18,7 @@ from video_audit.faces.mtcnn import (
     hog_framed,
     nms,
 )
-from video_audit.sample_faces import T1_FACES, augment, pan, portraits
+from video_audit.samples.faces import T1_FACES, augment, pan, portraits
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.roster import RosterError, enrol, mask_id, parse_roster, stranger_floor
 from video_audit.faces.settings import face_settings
-from video_audit.sample_faces import images_dir, roster_photo
+from video_audit.samples.faces import images_dir, roster_photo
 from video_audit.standard import load_profile
 
 ROWS = [

@@ -10,8 +10,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from video_audit.media import iso_boxes_complete, probe, sniff_container
-from video_audit.sample import ClipSpec, write_clip
+from video_audit.media.probe import iso_boxes_complete, probe, sniff_container
+from video_audit.samples.discs import ClipSpec, write_clip
 
 
 def rotate_mp4(path: Path) -> None:

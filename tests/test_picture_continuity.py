@@ -18,7 +18,7 @@ from tests.test_picture_clips import (
     qa_details,
     roll_path,
 )
-from video_audit.recording_time import parse_time, parse_zone
+from video_audit.clock.recording_time import parse_time, parse_zone
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 LESSON = f"{PREFIX}5月24日授课过程.mp4"

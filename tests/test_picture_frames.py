@@ -12,7 +12,7 @@ from tests.conftest import PREFIX
 from tests.test_picture_clips import Footage, encode, lesson_path, picture_profile
 from video_audit.audit import run_audit
 from video_audit.disc import Clip
-from video_audit.frames import (
+from video_audit.media.frames import (
     SampledFrame,
     Sampling,
     Timeline,
@@ -20,8 +20,8 @@ from video_audit.frames import (
     run_passes,
     sample_clip,
 )
-from video_audit.media import probe
-from video_audit.picture import PictureAnalyzer, PictureConfig, pair_runs, stretches
+from video_audit.media.probe import probe
+from video_audit.picture.measures import PictureAnalyzer, PictureConfig, pair_runs, stretches
 from video_audit.settings import AuditSettings
 
 

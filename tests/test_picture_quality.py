@@ -16,7 +16,7 @@ from tests.test_picture_clips import (
     qa,
     qa_details,
 )
-from video_audit.picture import blur_level, noise_sigma
+from video_audit.picture.measures import blur_level, noise_sigma
 
 LESSON = f"{PREFIX}5月24日授课过程.mp4"
 

@@ -18,7 +18,7 @@ from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.cli import main
 from video_audit.report import html, t, xlsx
-from video_audit.sample import ClipSpec, write_clip
+from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.settings import AuditSettings
 
 GOOD = "2024年合格班"

@@ -10,7 +10,7 @@ import pytest
 
 from video_audit.audit import AuditReport, run_audit
 from video_audit.report import text
-from video_audit.sample import SampleClass, write_samples
+from video_audit.samples.discs import SampleClass, write_samples
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from tests.test_scan_tree import (
     write_scan_profile,
     write_tree,
 )
-from video_audit.scan import (
+from video_audit.scan.run import (
     ScanError,
     ScanResult,
     add_years,
@@ -27,9 +27,9 @@ from video_audit.scan import (
     scan,
     statistics_year,
 )
-from video_audit.scan_store import FileRecord, FileState
 from video_audit.settings import AuditSettings
 from video_audit.standard import load_profile
+from video_audit.store.scan import FileRecord, FileState
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_scan_tree import clip_pair, write_class, write_scan_profile, write_tree
-from video_audit.scan import ScanError, scan
+from video_audit.scan.run import ScanError, scan
 from video_audit.settings import AuditSettings
 
 

@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from video_audit.disc import DiscWalker
-from video_audit.sample import ClipSpec, write_clip
-from video_audit.scan_files import find_classes
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.scan.walk import find_classes
 from video_audit.standard import DEFAULT_PROFILE, load_profile
 
 ROLL = ClipSpec(1, 1, seed=21)  # one frame: the scan only fingerprints and probes
@@ -121,7 +121,7 @@ def test_class_folders_are_found_at_any_depth(tmp_path: Path) -> None:
 
 def test_200_classes_rescan_by_fingerprint_only(tmp_path: Path) -> None:
     """Audits run in this process here: the worker pools have tests of their own."""
-    from video_audit.scan import scan
+    from video_audit.scan.run import scan
     from video_audit.settings import AuditSettings
 
     clips = clip_pair(tmp_path / "clips")

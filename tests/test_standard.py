@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from video_audit.clock import ClockConfig
-from video_audit.picture import PictureConfig
+from video_audit.picture.measures import PictureConfig
 from video_audit.rules.picture import PictureRules
 from video_audit.standard import DEFAULT_PROFILE, ProfileError, load_profile, section_values
 

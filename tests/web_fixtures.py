@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import hash_password
-from video_audit.sample import CHINA, ClipSpec, write_clip
+from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 from video_audit.settings import ServiceSettings
 
 PREFIX_A = "壶关县鑫达职业培训学校2024年第1期中式面点师培训班"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
 from video_audit.disc import ClassFolder, Disc, DiscWalker
-from video_audit.frames import ClipPass, FrameAnalyzer, run_passes
-from video_audit.media import changed_since_probe, probe
+from video_audit.media.frames import ClipPass, FrameAnalyzer, run_passes
+from video_audit.media.probe import changed_since_probe, probe
 from video_audit.rules import Finding, checks
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, load_profile
@@ -38,7 +38,7 @@ class AuditContext:
     faces: dict[str, Any] = field(default_factory=dict)
     """Attendance by class rel (video_audit.faces.run.FaceAudit): classes with a roster only."""
     frames: dict[str, ClipPass] = field(default_factory=dict)
-    """The shared frame pass by clip rel (video_audit.frames): clips that probed fine."""
+    """The shared frame pass by clip rel (video_audit.media.frames): clips that probed fine."""
 
 
 def _in_class(finding_path: str, cls: ClassFolder) -> bool:
@@ -205,7 +205,7 @@ def _frame_pass(
     ctx: AuditContext, probed: int, progress: Progress | None, more: list[FrameAnalyzer]
 ) -> dict[str, ClipPass]:
     """Decode each clip that probed fine once, sparsely, for every frame analyzer."""
-    from video_audit.picture import PictureAnalyzer, PictureConfig
+    from video_audit.picture.measures import PictureAnalyzer, PictureConfig
     from video_audit.rules.picture import PictureRules
 
     try:

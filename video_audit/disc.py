@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from video_audit.media import MediaInfo
+from video_audit.media.probe import MediaInfo
 from video_audit.naming import (
     ClipName,
     FolderDate,

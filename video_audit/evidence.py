@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from video_audit.media.grab import Grab, grab, time_code
 from video_audit.report import write_atomic
-from video_audit.screenshot import Grab, grab, time_code
-from video_audit.store import Store, now
+from video_audit.store.service import Store, now
 
 HASHED_FIELDS = (
     "seq",

@@ -22,7 +22,7 @@ from api.pages import page
 from api.reportview import stored_report
 from api.routes.media import class_file
 from video_audit.evidence import Caption, describe_clip
-from video_audit.screenshot import ScreenshotError, time_code
+from video_audit.media.grab import ScreenshotError, time_code
 
 router = APIRouter(tags=["evidence"])
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from api.auth import User
 from api.context import current_user, require_inspector, service, visible_class
 from api.reportview import stored_report
-from video_audit.screenshot import time_code
+from video_audit.media.grab import time_code
 
 router = APIRouter(tags=["spot-checks"])
 

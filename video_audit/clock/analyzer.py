@@ -19,10 +19,10 @@ import numpy as np
 
 from video_audit.clock.ocr import OcrEngine, OcrError, RapidOcr, TextBox
 from video_audit.clock.parse import parse_clock
+from video_audit.clock.recording_time import parse_zone
 from video_audit.clock.track import ClockTracker, Jump, Track, TrackRules
 from video_audit.disc import Clip
-from video_audit.frames import SampledFrame, Sampling, Timeline
-from video_audit.recording_time import parse_zone
+from video_audit.media.frames import SampledFrame, Sampling, Timeline
 from video_audit.standard import Profile, section_values
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))

@@ -1,4 +1,4 @@
-"""Face analysis as analyzers of the shared frame pass (video_audit.frames): no second decode."""
+"""Face analysis as analyzers of the shared frame pass (media.frames): no second decode."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from video_audit.faces.analysis import HeadCount, LessonCounter, RollAnalyzer, R
 from video_audit.faces.attendance import embed_best
 from video_audit.faces.engine import FaceEngine
 from video_audit.faces.settings import FaceSettings
-from video_audit.frames import SampledFrame, Sampling, Timeline
+from video_audit.media.frames import SampledFrame, Sampling, Timeline
 
 
 def upright(image: np.ndarray, rotation: int) -> np.ndarray:

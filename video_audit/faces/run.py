@@ -24,7 +24,7 @@ from video_audit.faces.settings import FaceSettings, face_settings
 
 if TYPE_CHECKING:
     from video_audit.audit import AuditContext
-    from video_audit.frames import ClipPass
+    from video_audit.media.frames import ClipPass
 
 
 @dataclass

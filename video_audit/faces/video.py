@@ -1,5 +1,5 @@
 """A standalone decoding pass driving one face analyzer (tests, bench); audits use the shared
-frame pass instead (video_audit.frames, with faces.passes)."""
+frame pass instead (video_audit.media.frames, with faces.passes)."""
 
 from __future__ import annotations
 

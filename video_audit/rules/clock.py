@@ -1,7 +1,7 @@
 """QA06 from the camera's on-screen clock: a lesson clip whose clock jumps or runs off pace.
 
 QA07 from the clock needs no rule of its own: the clock is the first recording-time source of
-video_audit.recording_time, which the picture rules' QA07 consults.
+video_audit.clock.recording_time, which the picture rules' QA07 consults.
 """
 
 from __future__ import annotations

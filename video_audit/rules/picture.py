@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from video_audit.clock.recording_time import parse_zone, recorded_at
 from video_audit.disc import ClassFolder, Clip
-from video_audit.fingerprints import Fingerprint, FingerprintStore, Match, ReuseRules, match
-from video_audit.picture import ClipPicture, pair_runs, stretches
-from video_audit.recording_time import parse_zone, recorded_at
+from video_audit.picture.fingerprints import Fingerprint, FingerprintStore, Match, ReuseRules, match
+from video_audit.picture.measures import ClipPicture, pair_runs, stretches
 from video_audit.rules import Finding, finding
 from video_audit.rules.format import clock
 from video_audit.standard import Profile, section_values

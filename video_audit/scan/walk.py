@@ -10,7 +10,7 @@ from pathlib import Path
 
 from video_audit.disc import DiscWalker
 from video_audit.naming import display_name
-from video_audit.scan_store import FileState
+from video_audit.store.scan import FileState
 
 HEAD_BYTES = 16 * 1024
 """How much of each file's start is hashed: catches a rewrite that keeps size and mtime, while a

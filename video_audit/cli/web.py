@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from video_audit.cli_common import LANGS, default_lang, fail
+from video_audit.cli.common import LANGS, default_lang, fail
 from video_audit.settings import ServiceSettings
 
 if TYPE_CHECKING:
-    from video_audit.store import Store
+    from video_audit.store.service import Store
 
 DATA_HELP = "数据目录 / data folder (default $VIDEO_AUDIT_DATA_DIR or ./video-audit-data)"
 
@@ -24,7 +24,7 @@ def _data_dir(data: Path | None) -> Path:
 
 
 def _store(data: Path | None) -> Store:
-    from video_audit.store import Store, StoreError
+    from video_audit.store.service import Store, StoreError
 
     folder = _data_dir(data)
     try:
@@ -119,8 +119,8 @@ def screenshot(
 ) -> None:
     """截图取证：取出 TIME 时刻的原始帧并记入证据链 / exact frame at TIME, logged as evidence."""
     from video_audit.evidence import EvidenceLog
+    from video_audit.media.grab import ScreenshotError, parse_time, time_code
     from video_audit.report import write_atomic
-    from video_audit.screenshot import ScreenshotError, parse_time, time_code
 
     try:
         at = parse_time(at_text)

@@ -10,7 +10,7 @@ from typing import Any
 
 from video_audit.report import write_atomic
 from video_audit.rules import catalogue
-from video_audit.scan_store import ScanStore
+from video_audit.store.scan import ScanStore
 
 TREND_NIGHTS = 14
 AUDITED = ("new", "changed", "reaudit")
@@ -356,7 +356,7 @@ def render_text(s: NightSummary, lang: str = "zh") -> str:
 
 def render_html(s: NightSummary, lang: str = "zh") -> str:
     """The summary as one self-contained HTML page."""
-    from video_audit.scan_summary_html import render
+    from video_audit.scan.summary_html import render
 
     return render(s, lang, _overview(s, lang), _reason)
 

@@ -11,7 +11,7 @@ from video_audit import __version__
 from video_audit.rules import catalogue
 
 if TYPE_CHECKING:
-    from video_audit.scan_summary import NightSummary
+    from video_audit.scan.summary import NightSummary
 
 _PAGE = """<!doctype html>
 <html lang="{{ 'zh-CN' if lang == 'zh' else 'en' }}">
@@ -97,7 +97,7 @@ def render(
     reason: Callable[[dict[str, Any], str], str],
 ) -> str:
     """The page; OVERVIEW and REASON come from scan_summary so all renderers say the same."""
-    from video_audit.scan_summary import TEXTS
+    from video_audit.scan.summary import TEXTS
 
     widest = max((n["audited"] for n in s.trend), default=0)
     return _TEMPLATE.render(

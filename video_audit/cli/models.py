@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from video_audit.cli_common import LANGS, default_lang, fail
+from video_audit.cli.common import LANGS, default_lang, fail
 from video_audit.report import t
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from video_audit.cli_common import LANGS, default_lang, fail
+from video_audit.cli.common import LANGS, default_lang, fail
 from video_audit.settings import AuditSettings
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -48,7 +48,7 @@ def _say(lang: str, key: str, **params: Any) -> str:
 
 
 def _logger(lang: str) -> Any:
-    from video_audit.scan_summary import text_of
+    from video_audit.scan.summary import text_of
 
     def log(event: str, fields: dict[str, Any]) -> None:
         cls = fields.get("class", "")
@@ -116,8 +116,8 @@ def scan(
             fail(_say(lang, "need_root"))
         _print_summary(db, lang)
         return
-    from video_audit.scan import ScanError
-    from video_audit.scan import scan as run_scan
+    from video_audit.scan.run import ScanError
+    from video_audit.scan.run import scan as run_scan
 
     values: dict[str, Any] = {"lang": lang, "year": year, "standard": standard}
     if settle is not None:
@@ -153,8 +153,8 @@ def scan(
 
 
 def _print_summary(db: Path, lang: str, run_id: int | None = None) -> None:
-    from video_audit.scan_store import ScanStore, StoreError
-    from video_audit.scan_summary import latest_run, night_summary, render_text, text_of
+    from video_audit.scan.summary import latest_run, night_summary, render_text, text_of
+    from video_audit.store.scan import ScanStore, StoreError
 
     try:
         store = ScanStore.open(db, readonly=True)

@@ -26,9 +26,8 @@ from video_audit import __version__
 from video_audit.disc import DiscWalker
 from video_audit.naming import split_extension
 from video_audit.rules import finding
-from video_audit.scan_files import ClassSpot, Fingerprint, find_classes, fingerprint
-from video_audit.scan_store import AuditRecord, FileRecord, FileState, KnownClass, ScanStore
-from video_audit.scan_workers import (
+from video_audit.scan.walk import ClassSpot, Fingerprint, find_classes, fingerprint
+from video_audit.scan.workers import (
     AuditRunner,
     DaskRunner,
     InlineRunner,
@@ -37,6 +36,7 @@ from video_audit.scan_workers import (
 )
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, ProfileError, load_profile
+from video_audit.store.scan import AuditRecord, FileRecord, FileState, KnownClass, ScanStore
 
 _INSTITUTION = re.compile(r"^(.+?(?:学校|学院|中心|公司|协会|机构|培训部))")
 
@@ -398,8 +398,8 @@ def scan(
     cluster_timeout: float = 20.0,
 ) -> ScanResult:
     """Scan ROOT into the database DB once (one scan per database at a time)."""
-    from video_audit.scan_store import StoreError
-    from video_audit.scan_summary import write_night
+    from video_audit.scan.summary import write_night
+    from video_audit.store.scan import StoreError
 
     settings = settings or AuditSettings()
     with _exclusive(db):

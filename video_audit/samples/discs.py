@@ -12,8 +12,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from video_audit.clock.overlay import CORNERS, ClockOverlay, cjk_font, needs_cjk
-from video_audit.sample_faces import UNKNOWN, FaceShot, roster_photo
+from video_audit.samples.clock_overlay import CORNERS, ClockOverlay, cjk_font, needs_cjk
+from video_audit.samples.faces import UNKNOWN, FaceShot, roster_photo
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 GOOD_PREFIX = "壶关县鑫达职业培训学校2024年第1期中式面点师培训班"
@@ -34,13 +34,13 @@ class ClipSpec:
     start: dt.datetime | None = None
     seed: int = 0
     faces: FaceShot | None = None
-    """Real faces in the picture (video_audit.sample_faces): a panning face roll or a lesson."""
+    """Real faces in the picture (video_audit.samples.faces): a panning face roll or a lesson."""
     black: tuple[float, float] | None = None
     """Seconds [from, to) of black picture (a covered lens)."""
     frozen: tuple[float, float] | None = None
     """Seconds [from, to) in which the picture stays as it was at `from` (a stuck camera)."""
     clock: ClockOverlay | None = None
-    """The camera's burned-in clock (video_audit.clock.overlay), drawn over everything."""
+    """The camera's burned-in clock (video_audit.samples.clock_overlay), drawn over everything."""
 
 
 @dataclass

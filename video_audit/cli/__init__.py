@@ -11,7 +11,7 @@ import click
 
 from video_audit import __version__
 from video_audit.audit import AuditError, AuditReport, Progress, run_audit
-from video_audit.cli_common import LANGS, default_lang, fail
+from video_audit.cli.common import LANGS, default_lang, fail
 from video_audit.faces.images import write_face_images
 from video_audit.report import FORMATS, t, write_atomic
 from video_audit.settings import AuditSettings
@@ -119,7 +119,7 @@ def check(
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def sample(outdir: Path, lang: str) -> None:
     """生成示例光盘 / write demo discs: one compliant class, one with known faults."""
-    from video_audit.sample import write_samples
+    from video_audit.samples.discs import write_samples
 
     try:
         good, bad = write_samples(outdir)
@@ -147,12 +147,12 @@ def rules(markdown: bool, lang: str) -> None:
 # Commands that live in their own modules, as "module:attribute" of a click command.
 # Add one line per command; keep this file thin.
 COMMAND_MODULES: list[str] = [
-    "video_audit.cli_scan:scan",
-    "video_audit.cli_web:serve",
-    "video_audit.cli_web:users",
-    "video_audit.cli_web:screenshot",
-    "video_audit.cli_web:evidence",
-    "video_audit.cli_models:models",
+    "video_audit.cli.scan:scan",
+    "video_audit.cli.web:serve",
+    "video_audit.cli.web:users",
+    "video_audit.cli.web:screenshot",
+    "video_audit.cli.web:evidence",
+    "video_audit.cli.models:models",
 ]
 
 

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from video_audit.disc import Clip
-from video_audit.fingerprints import Fingerprint, dct_hash, motion_hashes, thumbnail
-from video_audit.frames import SampledFrame, Sampling, Timeline
+from video_audit.media.frames import SampledFrame, Sampling, Timeline
+from video_audit.picture.fingerprints import Fingerprint, dct_hash, motion_hashes, thumbnail
 from video_audit.standard import Profile, section_values
 
 # Immerkær's noise mask: zero response to planes and ramps, std 6σ on white noise of std σ.

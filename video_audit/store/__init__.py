@@ -1,0 +1,1 @@
+"""The databases: the web service's store and the nightly scan's."""
