@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from api.context import Service
-from video_audit.rules import catalogue
+from video_audit.findings import catalogue
 
 SLOTS = ("roll1", "roll2", "lesson")
 DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))

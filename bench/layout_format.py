@@ -20,7 +20,7 @@ from pathlib import Path
 
 import av
 
-from video_audit.audit import AuditContext
+from video_audit.context import AuditContext
 from video_audit.disc import DiscWalker
 from video_audit.media.probe import probe
 from video_audit.rules import content, format, layout, naming

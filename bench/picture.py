@@ -29,7 +29,7 @@ import av
 import cv2
 import numpy as np
 
-from video_audit.audit import AuditContext
+from video_audit.context import AuditContext
 from video_audit.disc import DiscWalker
 from video_audit.media.frames import run_passes
 from video_audit.media.probe import probe

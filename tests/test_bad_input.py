@@ -172,7 +172,8 @@ def world_readable_tmp() -> Iterator[Path]:
 
 def audit_as_nobody(path: Path) -> set[tuple[str, str]]:
     """Root reads everything: audit in a forked child that dropped to an ordinary user."""
-    from video_audit.rules import catalogue, checks
+    from video_audit.findings import catalogue
+    from video_audit.rules import checks
 
     catalogue(), checks()  # load lazily imported parts before dropping privileges
     read_end, write_end = os.pipe()

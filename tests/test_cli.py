@@ -105,7 +105,7 @@ def test_out_file_is_written_and_year_option(
 
 
 def test_rules_command_lists_every_code() -> None:
-    from video_audit.rules import catalogue
+    from video_audit.findings import catalogue
 
     result = run("rules", "--lang", "en")
     assert result.returncode == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from video_audit.cli import main
-from video_audit.rules import catalogue
+from video_audit.findings import catalogue
 from video_audit.rules.docs import markdown
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -133,9 +133,11 @@ def test_store_replaces_a_class_in_one_go(tmp_path: Path) -> None:
     store.remember([("class-a", "A", [("A/1/a.mp4", fp), ("A/1/b.mp4", fp)])])
     store.remember([("class-a", "A", [("A/1/a.mp4", fp)])])
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
-        assert db.execute("SELECT COUNT(*) FROM clips").fetchone() == (1,)
+        assert db.execute("SELECT COUNT(*) FROM footage_clips").fetchone() == (1,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        orphans = db.execute("SELECT COUNT(*) FROM bands WHERE clip NOT IN (SELECT id FROM clips)")
+        orphans = db.execute(
+            "SELECT COUNT(*) FROM footage_bands WHERE clip NOT IN (SELECT id FROM footage_clips)"
+        )
         assert orphans.fetchone() == (0,)
     assert store.candidates(fp, "class-a") == []
     (found,) = store.candidates(fp, "class-b")
@@ -153,7 +155,7 @@ def test_picture_results_and_fingerprint_are_in_the_json(tmp_path: Path, profile
 
 
 def test_an_unusable_store_is_a_one_line_error(tmp_path: Path, profile: Path) -> None:
-    from video_audit.audit import AuditError
+    from video_audit.context import AuditError
 
     cls = tmp_path / PREFIX
     encode(roll_path(cls, 1), ROLL)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import PREFIX
 from video_audit.audit import run_audit
-from video_audit.rules import catalogue
+from video_audit.findings import catalogue
 from video_audit.settings import AuditSettings
 
 CASES: dict[str, dict[str, Any]] = tomllib.loads(

@@ -1,44 +1,35 @@
-"""run_audit(path, settings) -> AuditReport: the one entry point every front end calls."""
+"""run_audit(path, settings) -> AuditReport: the one entry point every front end calls.
+
+The orchestrator: it walks and probes the disc, runs the shared frame pass, opens what the rules
+need (the fingerprint store), runs every rule group over one AuditContext, then writes back what
+they asked to remember. Rules and analyzers import video_audit.context, never this module.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
+from video_audit.context import AuditContext, AuditError, Progress, RememberedClip
 from video_audit.disc import ClassFolder, Disc, DiscWalker
+from video_audit.findings import Finding
 from video_audit.media.frames import ClipPass, FrameAnalyzer, run_passes
 from video_audit.media.probe import changed_since_probe, probe
-from video_audit.rules import Finding, checks
+from video_audit.rules import checks
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, load_profile
 
 if TYPE_CHECKING:
     from video_audit.faces.run import FaceAudit
-
-Progress = Callable[[int, int, str], None]
-"""Called as (done, total, what) while clips are probed, then decoded."""
-
-
-class AuditError(Exception):
-    """The audit could not run at all (exit 2): a missing path, a bad profile."""
-
-
-@dataclass
-class AuditContext:
-    """What every rule group sees: the walked disc, the profile and the settings."""
-
-    disc: Disc
-    profile: Profile
-    settings: AuditSettings
-    faces: dict[str, Any] = field(default_factory=dict)
-    """Attendance by class rel (video_audit.faces.run.FaceAudit): classes with a roster only."""
-    frames: dict[str, ClipPass] = field(default_factory=dict)
-    """The shared frame pass by clip rel (video_audit.media.frames): clips that probed fine."""
+    from video_audit.picture.fingerprints import Fingerprint
+    from video_audit.store.fingerprints import FingerprintStore
 
 
 def _in_class(finding_path: str, cls: ClassFolder) -> bool:
@@ -179,7 +170,11 @@ def run_audit(
     ctx.frames = _frame_pass(ctx, len(clips), progress, [faces.analyzer] if faces else [])
     _drop_changed(ctx)
     ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
+    store = _fingerprint_store(ctx)
     findings = [f for group in checks() for f in group(ctx)]
+    if store is not None:
+        with _store_errors(store):
+            store.remember(ctx.remember)  # the whole audit in one transaction
     findings.sort(key=_sort_key)
     report = AuditReport(
         root=disc.root,
@@ -257,3 +252,30 @@ def _faces(ctx: AuditContext) -> FaceAudit | None:
         return FaceAudit.prepare(ctx)
     except EngineError as exc:
         raise AuditError(f"face engine: {exc}") from exc
+
+
+def _fingerprint_store(ctx: AuditContext) -> FingerprintStore | None:
+    """Open the settings' fingerprint store and hand the rules its read-only look-up."""
+    if ctx.settings.fingerprint_db is None:
+        return None
+    from video_audit.store.fingerprints import FingerprintStore
+
+    store = FingerprintStore(ctx.settings.fingerprint_db)
+
+    def earlier(fingerprint: Fingerprint, class_key: str) -> Sequence[RememberedClip]:
+        with _store_errors(store):
+            return store.candidates(fingerprint, class_key)
+
+    ctx.fingerprints = earlier
+    return store
+
+
+@contextmanager
+def _store_errors(store: FingerprintStore) -> Iterator[None]:
+    """A store that cannot be read or written stops the audit with one line (exit 2)."""
+    from video_audit.store.base import StoreError
+
+    try:
+        yield
+    except (sqlite3.Error, StoreError) as exc:
+        raise AuditError(f"{store.path}: fingerprint store unusable: {exc}") from exc

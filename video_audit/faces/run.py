@@ -17,13 +17,13 @@ from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.attendance import ClassAttendance, analysable, attend_day
 from video_audit.faces.engine import FaceEngine
 from video_audit.faces.matching import MatchPolicy
-from video_audit.faces.packs import select_engine
 from video_audit.faces.passes import FaceAnalyzer
 from video_audit.faces.roster import Roster, RosterError, enrol, parse_roster, stranger_floor
+from video_audit.faces.packs import select_engine
 from video_audit.faces.settings import FaceSettings, face_settings
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
     from video_audit.media.frames import ClipPass
 
 

@@ -21,6 +21,7 @@ import av.error
 import cv2
 import numpy as np
 
+from video_audit.context import Progress
 from video_audit.disc import Clip
 
 
@@ -353,9 +354,6 @@ def run_pass(clip: Clip, analyzers: Sequence[FrameAnalyzer]) -> ClipPass | None:
 
     timeline = sample_clip(clip.path, sampling, emit)
     return ClipPass({name: sink.finish(timeline) for name, sink in sinks.items()}, timeline)
-
-
-Progress = Callable[[int, int, str], None]
 
 
 def run_passes(

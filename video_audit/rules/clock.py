@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from video_audit.clock import ClipClock, ClockConfig
 from video_audit.clock.track import Jump
-from video_audit.rules import Finding, finding
+from video_audit.findings import Finding, finding
 from video_audit.rules.format import clock as time_code
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
 
 
 def _jump_text(jump: Jump) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from video_audit.findings import Finding, finding
 from video_audit.naming import date_exists
-from video_audit.rules import Finding, finding
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
 
 
 def check(ctx: AuditContext) -> Iterator[Finding]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from video_audit.rules import catalogue
+from video_audit.findings import catalogue
 
 HEADER = """# 规则目录 / Rule catalogue
 

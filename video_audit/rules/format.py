@@ -1,14 +1,19 @@
-"""FM01–FM04: container by content, display resolution, lesson duration, decodability."""
+"""FM01–FM04: container by content, display resolution, lesson duration, decodability.
+
+FM04 comes from the probe, or from the shared frame pass for a clip that probed fine but
+failed to decode (its picture result carries the error).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from video_audit.rules import Finding, finding
+from video_audit.findings import Finding, finding
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
+    from video_audit.picture.measures import ClipPicture
 
 CONTAINER_NAMES = {"mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "matroska": "MKV"}
 
@@ -22,7 +27,7 @@ def clock(seconds: float) -> str:
 
 
 def check(ctx: AuditContext) -> Iterator[Finding]:
-    """Findings from each clip's probe."""
+    """Findings from each clip's probe (and, for FM04, its frame pass)."""
     fmt = ctx.profile.format
     for clip in ctx.disc.clips:
         media = clip.media
@@ -44,6 +49,13 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
                 details["modified_seconds_ago"] = ago
             yield finding("FM04", clip.rel, media.problem, **details)
             continue
+        clip_pass = ctx.frames.get(clip.rel)
+        picture: ClipPicture | None = (
+            clip_pass.results.get("picture") if clip_pass is not None else None
+        )
+        if picture is not None and picture.error is not None:  # probed fine, failed to decode
+            at = clock(float(picture.times[-1])) if picture.times.size else clock(0)
+            yield finding("FM04", clip.rel, "corrupt", error=f"{at}: {picture.error}")
         size = media.display_size
         if size and (size[0] < fmt.min_width or size[1] < fmt.min_height):
             yield finding(

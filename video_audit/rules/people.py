@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from video_audit.faces.attendance import ClassAttendance, DayAttendance
 from video_audit.faces.run import RosterFailure, settings_of
-from video_audit.rules import Finding, finding
+from video_audit.findings import Finding, finding
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
 
 
 def _roster_rel(att: ClassAttendance | RosterFailure) -> str:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from video_audit.clock.recording_time import parse_zone, recorded_at
+from video_audit.clock.parse import parse_zone
+from video_audit.clock.recording_time import recorded_at
+from video_audit.context import FingerprintLookup, RememberedClass
 from video_audit.disc import ClassFolder, Clip
-from video_audit.picture.fingerprints import Fingerprint, FingerprintStore, Match, ReuseRules, match
+from video_audit.findings import Finding, finding
+from video_audit.picture.fingerprints import Fingerprint, Match, ReuseRules, match
 from video_audit.picture.measures import ClipPicture, pair_runs, stretches
-from video_audit.rules import Finding, finding
 from video_audit.rules.format import clock
 from video_audit.standard import Profile, section_values
 
 if TYPE_CHECKING:
-    from video_audit.audit import AuditContext
+    from video_audit.context import AuditContext
 
 
 @dataclass(frozen=True)
@@ -240,18 +241,14 @@ def _recording(
             yield finding("QA07", clip.rel, variant, hours=f"{first}:00–{last}:00", **base)
 
 
-Remembered = tuple[str, str, list[tuple[str, Fingerprint]]]
-"""What the store keeps of one class: its key, its folder name, (clip path, fingerprint)s."""
-
-
 def _reuse(
     cls: ClassFolder,
     prints: dict[str, Fingerprint],
-    store: FingerprintStore | None,
-    remember: list[Remembered],
+    lookup: FingerprintLookup | None,
+    remember: list[RememberedClass],
     rules: PictureRules,
 ) -> Iterator[Finding]:
-    """Reused footage within the class, then against the classes the store remembers."""
+    """Reused footage within the class, then against the classes earlier audits remembered."""
     order = [c for day in cls.days for c in day.clips if c.rel in prints]
     order += [c for c in cls.clips if c.rel in prints and c not in order]
     flagged: set[str] = set()
@@ -261,14 +258,14 @@ def _reuse(
             if found is not None and later.rel not in flagged:
                 flagged.add(later.rel)
                 yield finding("QA05", later.rel, "same_class", other=earlier.rel, **_where(found))
-    if store is None:
+    if lookup is None:
         return
     # The class is known by its institution+class prefix wherever its disc is copied to.
     key = cls.prefix or str(cls.path.resolve())
     for clip in order:
         if clip.rel in flagged:
             continue
-        for stored in store.candidates(prints[clip.rel], key):
+        for stored in lookup(prints[clip.rel], key):
             found = match(stored.fingerprint, prints[clip.rel], rules.reuse)
             if found is not None:
                 flagged.add(clip.rel)
@@ -306,25 +303,20 @@ def _where(found: Match) -> dict[str, Any]:
 
 
 def check(ctx: AuditContext) -> Iterator[Finding]:
-    """QA findings from the shared frame pass (and clip metadata for QA07)."""
+    """QA findings from the shared frame pass (and clip metadata for QA07).
+
+    A clip whose frame pass failed is FM04 (rules/format.py) and has no picture findings.
+    """
     rules = PictureRules.from_profile(ctx.profile)
-    passes = getattr(ctx, "frames", {}) or {}
-    store_path = getattr(ctx.settings, "fingerprint_db", None)
-    store = FingerprintStore(store_path) if store_path is not None else None
-    remember: list[Remembered] = []
     for cls in ctx.disc.classes:
         prints: dict[str, Fingerprint] = {}
         dated = {c.rel: day.date for day in cls.days for c in day.clips}
         for clip in cls.clips:
-            clip_pass = passes.get(clip.rel)
+            clip_pass = ctx.frames.get(clip.rel)
             results = clip_pass.results if clip_pass is not None else {}
             picture: ClipPicture | None = results.get("picture")
             yield from _recording(clip, results, dated.get(clip.rel), rules)
-            if picture is None:
-                continue
-            if picture.error is not None:
-                at = clock(float(picture.times[-1])) if picture.times.size else clock(0)
-                yield finding("FM04", clip.rel, "corrupt", error=f"{at}: {picture.error}")
+            if picture is None or picture.error is not None:
                 continue
             yield from _quality(clip, picture, rules)
             yield from _black(clip, picture, rules)
@@ -332,19 +324,4 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
             if clip.kind == "lesson":
                 yield from _continuity(clip, picture, rules)
             prints[clip.rel] = picture.fingerprint
-        try:
-            yield from _reuse(cls, prints, store, remember, rules)
-        except sqlite3.Error as exc:
-            raise _store_error(store, exc) from exc
-    if store is not None:
-        try:
-            store.remember(remember)  # the whole audit in one transaction
-        except sqlite3.Error as exc:
-            raise _store_error(store, exc) from exc
-
-
-def _store_error(store: FingerprintStore | None, exc: Exception) -> Exception:
-    from video_audit.audit import AuditError
-
-    where = store.path if store is not None else "?"
-    return AuditError(f"{where}: fingerprint store unusable: {exc}")
+        yield from _reuse(cls, prints, ctx.fingerprints, ctx.remember, rules)

@@ -1,0 +1,163 @@
+"""Findings and the rule catalogue: stable codes, zh/en texts, severities — from rules/catalogue.
+
+Below everything that raises or renders a finding; it imports nothing of video_audit.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+# The catalogue is data shipped beside the rule modules that raise its codes.
+CATALOGUE_DIR = Path(__file__).with_name("rules") / "catalogue"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the catalogue."""
+
+    code: str
+    severity: Severity
+    group: str
+    duty: str
+    title: Mapping[str, str]
+    description: Mapping[str, str]
+    messages: Mapping[str, Mapping[str, str]]
+
+    def message(self, variant: str, lang: str, details: Mapping[str, Any]) -> str:
+        """The finding text for one variant, filled from the finding's details."""
+        texts = self.messages.get(variant)
+        if texts is None:
+            return self.title[lang]
+        template = texts.get(lang) or texts["en"]
+        try:
+            return template.format_map(_Lenient({k: localise(v, lang) for k, v in details.items()}))
+        except (ValueError, IndexError):
+            return template
+
+
+# Words that details carry as stable codes and reports show in the reader's language.
+TERMS: dict[str, dict[str, str]] = {
+    "zh": {
+        "fullwidth": "全角字符",
+        "spaces": "空格",
+        "zero_padding": "数字补零",
+        "gbk": "GBK 乱码",
+        "roll1": "课间人脸识别视频1",
+        "roll2": "课间人脸识别视频2",
+        "lesson": "授课过程视频",
+        "metadata": "文件元数据",
+        "clock": "画面时钟",
+    },
+    "en": {
+        "fullwidth": "full-width characters",
+        "spaces": "spaces",
+        "zero_padding": "zero padding",
+        "gbk": "mis-decoded GBK",
+        "roll1": "face-roll clip 1",
+        "roll2": "face-roll clip 2",
+        "lesson": "lesson clip",
+        "metadata": "file metadata",
+        "clock": "on-screen clock",
+    },
+}
+
+
+def localise(value: Any, lang: str) -> Any:
+    """A detail value as a reader sees it: known codes translated, lists joined."""
+    terms = TERMS.get(lang, TERMS["en"])
+    if isinstance(value, list | tuple):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(str(localise(v, lang)) for v in value)
+    if isinstance(value, str):
+        return terms.get(value, value)
+    return value
+
+
+class _Lenient(dict[str, Any]):
+    """Leaves {unknown} placeholders visible instead of failing the report."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@cache
+def catalogue() -> dict[str, Rule]:
+    """Every rule, by code: all catalogue/*.toml files, grouped LY, NM, CT, FM, QA, PP, RT."""
+    rules: dict[str, Rule] = {}
+    for source in sorted(CATALOGUE_DIR.glob("*.toml")):
+        for code, entry in tomllib.loads(source.read_text(encoding="utf-8")).items():
+            if code in rules:
+                raise ValueError(f"{source}: rule {code} is defined twice")
+            rules[code] = _rule(source, code, entry)
+    return dict(sorted(rules.items(), key=lambda item: _ORDER.get(item[0][:2], 99)))
+
+
+# Report order of the rule groups (by code prefix); codes keep their catalogue order within.
+_ORDER = {"LY": 0, "NM": 1, "CT": 2, "FM": 3, "QA": 4, "PP": 5, "RT": 6}
+
+
+def _rule(source: Path, code: str, entry: dict[str, Any]) -> Rule:
+    severity = entry["severity"]
+    if severity not in SEVERITIES:
+        raise ValueError(f"{source}: {code}: unknown severity {severity!r}")
+    return Rule(
+        code=code,
+        severity=severity,
+        group=entry["group"],
+        duty=entry.get("duty", ""),
+        title=entry["title"],
+        description=entry["description"],
+        messages=entry.get("messages", {}),
+    )
+
+
+def rule(code: str) -> Rule:
+    """The rule with this code (KeyError names an unknown code)."""
+    return catalogue()[code]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One departure from the standard, at one path (relative to the audited PATH)."""
+
+    code: str
+    path: str
+    variant: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rule(self) -> Rule:
+        return rule(self.code)
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    def message(self, lang: str = "zh") -> str:
+        return self.rule.message(self.variant, lang, self.details)
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The JSON contract: code, severity, path, message, details (+ title)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "path": self.path,
+            "message": self.message(lang),
+            "title": self.rule.title[lang],
+            "details": dict(self.details),
+        }
+
+
+def finding(code: str, path: str, variant: str, **details: Any) -> Finding:
+    """Build a finding, checking that the code and variant exist in the catalogue."""
+    r = rule(code)
+    if r.messages and variant not in r.messages:
+        raise KeyError(f"{code} has no message variant {variant!r}")
+    return Finding(code=code, path=path, variant=variant, details=details)
