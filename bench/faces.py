@@ -35,8 +35,8 @@ from video_audit.faces.attendance import day_people
 from video_audit.faces.clustering import EmbeddedTrack, Person
 from video_audit.faces.engine import FaceEngine, Metric, Thresholds, distances
 from video_audit.faces.matching import Match, MatchPolicy, match_day
-from video_audit.faces.packs import select_engine
 from video_audit.faces.roster import RosterEntry, read_photo
+from video_audit.faces.select import select_engine
 from video_audit.faces.settings import face_settings
 from video_audit.faces.tracking import Track
 from video_audit.faces.video import drive

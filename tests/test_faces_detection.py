@@ -12,7 +12,7 @@ import pytest
 from video_audit.faces.analysis import RollAnalyzer, RollSettings
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.engine import EngineError, Face, distance, rate
-from video_audit.faces.packs import select_engine
+from video_audit.faces.select import select_engine
 from video_audit.faces.settings import face_settings
 from video_audit.faces.video import drive
 from video_audit.samples.discs import ClipSpec, write_clip

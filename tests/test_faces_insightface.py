@@ -20,7 +20,8 @@ from video_audit.cli import main
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.engine import EngineError, distance
 from video_audit.faces.insightface_engine import InsightfaceEngine
-from video_audit.faces.packs import MANIFEST, install, list_packs, select_engine, usable_pack
+from video_audit.faces.packs import MANIFEST, install, list_packs, usable_pack
+from video_audit.faces.select import select_engine
 from video_audit.faces.settings import face_settings
 from video_audit.samples.faces import images_dir
 from video_audit.standard import load_profile

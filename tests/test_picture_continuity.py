@@ -18,7 +18,8 @@ from tests.test_picture_clips import (
     qa_details,
     roll_path,
 )
-from video_audit.clock.recording_time import parse_time, parse_zone
+from video_audit.clock.parse import parse_zone
+from video_audit.clock.recording_time import parse_time
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 LESSON = f"{PREFIX}5月24日授课过程.mp4"
@@ -141,7 +142,7 @@ def test_metadata_times_are_read_as_the_format_defines() -> None:
 
 
 def test_bad_time_zone_in_the_profile_is_a_one_line_error(tmp_path: Path) -> None:
-    from video_audit.audit import AuditError
+    from video_audit.context import AuditError
 
     cls = tmp_path / PREFIX
     encode(roll_path(cls, 1), Footage(seconds=3))

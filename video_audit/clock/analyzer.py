@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from video_audit.clock.ocr import OcrEngine, OcrError, RapidOcr, TextBox
-from video_audit.clock.parse import parse_clock
-from video_audit.clock.recording_time import parse_zone
+from video_audit.clock.parse import parse_clock, parse_zone
 from video_audit.clock.track import ClockTracker, Jump, Track, TrackRules
 from video_audit.disc import Clip
 from video_audit.media.frames import SampledFrame, Sampling, Timeline

@@ -148,3 +148,12 @@ def parse_clock(text: str) -> ClockText | None:
         weekday=weekday,
         swapped=dt.datetime.combine(other, clock) if other else None,
     )
+
+
+def parse_zone(text: str) -> dt.tzinfo:
+    """A profile time zone: "+08:00" style offsets."""
+    match = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})", text.strip())
+    if not match:
+        raise ValueError(f"bad time zone {text!r} (write it as +08:00)")
+    sign = 1 if match.group(1) == "+" else -1
+    return dt.timezone(sign * dt.timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))

@@ -75,7 +75,7 @@ class MetadataTime:
 
 def default_sources() -> list[TimeSource]:
     """Sources in order of trust: the camera's on-screen clock, then metadata."""
-    from video_audit.clock import ClockTime
+    from video_audit.clock.analyzer import ClockTime
 
     return [ClockTime(), MetadataTime()]
 
@@ -89,12 +89,3 @@ def recorded_at(
         if when is not None:
             return RecordedAt(when, source.name)
     return None
-
-
-def parse_zone(text: str) -> dt.tzinfo:
-    """A profile time zone: "+08:00" style offsets."""
-    match = re.fullmatch(r"([+-])(\d{1,2}):?(\d{2})", text.strip())
-    if not match:
-        raise ValueError(f"bad time zone {text!r} (write it as +08:00)")
-    sign = 1 if match.group(1) == "+" else -1
-    return dt.timezone(sign * dt.timedelta(hours=int(match.group(2)), minutes=int(match.group(3))))

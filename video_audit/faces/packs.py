@@ -1,4 +1,4 @@
-"""Model packs: ONNX folders installed with a SHA-256 manifest; which engine `auto` runs."""
+"""Model packs: ONNX folders installed with a SHA-256 manifest (select.py picks the engine)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from video_audit.faces.embedded import EmbeddedEngine
-from video_audit.faces.engine import EngineError, FaceEngine
-from video_audit.faces.insightface_engine import InsightfaceEngine
-from video_audit.faces.settings import FaceSettings
+from video_audit.faces.engine import EngineError
 
 MANIFEST = "video-audit-pack.json"
 
@@ -34,11 +31,15 @@ class Pack:
 
 
 def model_roots() -> list[Path]:
-    """Where packs are looked for: $VIDEO_AUDIT_MODELS, ./models, ~/.insightface/models."""
+    """Where packs are looked for: $VIDEO_AUDIT_MODELS, the workspace's models/ folder,
+    ./models (a checkout of this project), ~/.insightface/models."""
+    from video_audit.workspace import Workspace
+
     roots = []
     env = os.environ.get("VIDEO_AUDIT_MODELS")
     if env:
         roots.append(Path(env).expanduser())
+    roots.append(Workspace.locate().models_dir)
     roots.append(Path.cwd() / "models")
     roots.append(Path.home() / ".insightface" / "models")
     unique: dict[Path, Path] = {}
@@ -48,7 +49,7 @@ def model_roots() -> list[Path]:
 
 
 def install_root() -> Path:
-    """Where `models install` puts packs: $VIDEO_AUDIT_MODELS, else ./models."""
+    """Where `models install` puts packs: $VIDEO_AUDIT_MODELS, else the workspace's models/."""
     return model_roots()[0]
 
 
@@ -154,24 +155,3 @@ def install(source: Path, dest_root: Path | None = None, name: str | None = None
 def usable_pack() -> Pack | None:
     """The first pack that passes its manifest check."""
     return next((p for p in list_packs() if p.problem is None), None)
-
-
-def select_engine(choice: str, settings: FaceSettings) -> FaceEngine:
-    """The engine to run: insightface when asked or (auto) when a pack is found, else embedded."""
-    if choice in ("auto", "insightface"):
-        pack = usable_pack()
-        if pack is not None:
-            return InsightfaceEngine(
-                pack.path, settings.thresholds("insightface"), det_size=settings.det_size
-            )
-        if choice == "insightface":
-            bad = [p.problem for p in list_packs() if p.problem]
-            where = ", ".join(str(r) for r in model_roots())
-            raise EngineError(bad[0] if bad else f"no model pack found (looked in {where})")
-    return EmbeddedEngine(
-        settings.thresholds("embedded"),
-        detect_width=settings.detect_width,
-        detector=settings.detector,
-        min_face=settings.detect_min_face,
-        wide_min_face=settings.wide_min_face,
-    )

@@ -19,7 +19,7 @@ from video_audit.faces.engine import FaceEngine
 from video_audit.faces.matching import MatchPolicy
 from video_audit.faces.passes import FaceAnalyzer
 from video_audit.faces.roster import Roster, RosterError, enrol, parse_roster, stranger_floor
-from video_audit.faces.packs import select_engine
+from video_audit.faces.select import select_engine
 from video_audit.faces.settings import FaceSettings, face_settings
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from video_audit.report import write_atomic
-from video_audit.rules import catalogue
+from video_audit.findings import catalogue
 from video_audit.store.scan import ScanStore
 
 TREND_NIGHTS = 14
@@ -358,7 +358,7 @@ def render_html(s: NightSummary, lang: str = "zh") -> str:
     """The summary as one self-contained HTML page."""
     from video_audit.scan.summary_html import render
 
-    return render(s, lang, _overview(s, lang), _reason)
+    return render(s, lang, TEXTS.get(lang, TEXTS["zh"]), _overview(s, lang), _reason)
 
 
 def render_xlsx(s: NightSummary, lang: str = "zh") -> bytes:
