@@ -10,10 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from video_audit.report import write_atomic
 from video_audit.store.service import Store
-
-LANGS = ("zh", "en")
 
 
 def audit_class(class_path: str, out_dir: str) -> dict[str, Any]:
@@ -21,51 +18,13 @@ def audit_class(class_path: str, out_dir: str) -> dict[str, Any]:
 
     Returns {"report": the zh JSON dict, "files": {"json-zh": name, ...}} or {"error": text}.
     """
-    from video_audit.audit import AuditError, run_audit
-    from video_audit.report import json_report
+    from video_audit.jobs import audit_class as audit_one
     from video_audit.settings import AuditSettings
 
-    try:
-        report = run_audit(Path(class_path), AuditSettings())
-    except AuditError as exc:
-        return {"error": str(exc)}
-    except Exception as exc:  # one bad class must not take the service down
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    out = Path(out_dir)
-    files: dict[str, str] = {}
-    for lang in LANGS:
-        name = f"report-{lang}.json"
-        write_atomic(out / name, json_report.render(report, lang).encode("utf-8"))
-        files[f"json-{lang}"] = name
-        for fmt in ("html", "xlsx"):
-            try:
-                data = _render(report, fmt, lang)
-            except ImportError:  # that renderer is not installed in this build
-                continue
-            except Exception as exc:
-                files[f"{fmt}-{lang}-error"] = f"{type(exc).__name__}: {exc}"
-                continue
-            name = f"report-{lang}.{fmt}"
-            write_atomic(out / name, data)
-            files[f"{fmt}-{lang}"] = name
-    try:  # face thumbnails the attendance refers to ("faces/…jpg", beside the reports)
-        from video_audit.faces.images import write_face_images
-
-        write_face_images(report.extras, out)
-    except ImportError:
-        pass
-    return {"report": report.to_dict("zh"), "files": files}
-
-
-def _render(report: Any, fmt: str, lang: str) -> bytes:
-    if fmt == "html":
-        from video_audit.report import html
-
-        return str(html.render(report, lang)).encode("utf-8")
-    from video_audit.report import xlsx
-
-    data = xlsx.render(report, lang)
-    return bytes(data)
+    done = audit_one(Path(class_path), AuditSettings(), "zh", out=Path(out_dir))
+    if done.error is not None:
+        return {"error": done.error}
+    return {"report": done.report, "files": done.files}
 
 
 class AuditRunner:

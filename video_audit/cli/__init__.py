@@ -10,10 +10,13 @@ from pathlib import Path
 import click
 
 from video_audit import __version__
-from video_audit.audit import AuditError, AuditReport, Progress, run_audit
+from video_audit.audit import run_audit
 from video_audit.cli.common import LANGS, default_lang, fail
+from video_audit.context import AuditError, Progress
 from video_audit.faces.images import write_face_images
-from video_audit.report import FORMATS, t, write_atomic
+from video_audit.files import write_atomic
+from video_audit.report import FORMATS, render
+from video_audit.report.texts import t
 from video_audit.settings import AuditSettings
 
 
@@ -44,25 +47,6 @@ def _progress(lang: str) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def render(report: AuditReport, fmt: str, lang: str) -> bytes:
-    """The report in one of FORMATS, as bytes."""
-    if fmt == "json":
-        from video_audit.report import json_report
-
-        return json_report.render(report, lang).encode("utf-8")
-    if fmt == "html":
-        from video_audit.report import html
-
-        return html.render(report, lang).encode("utf-8")
-    if fmt == "xlsx":
-        from video_audit.report import xlsx
-
-        return xlsx.render(report, lang)
-    from video_audit.report import text
-
-    return text.render(report, lang).encode("utf-8")
 
 
 @main.command()
@@ -134,7 +118,7 @@ def sample(outdir: Path, lang: str) -> None:
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def rules(markdown: bool, lang: str) -> None:
     """列出全部规则 / list every rule code."""
-    from video_audit.rules import catalogue
+    from video_audit.findings import catalogue
     from video_audit.rules.docs import markdown as rules_markdown
 
     if markdown:

@@ -132,7 +132,7 @@ class ClipClock:
 
     def label(self, lang: str = "zh") -> str:
         """Beside the clip in a report: 画面时间：2024-05-24 09:31–09:41, or 未找到画面时间."""
-        from video_audit.report import t
+        from video_audit.report.texts import t
 
         if not self.found:
             return t(lang, "no_clock")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from video_audit.report import write_atomic
+from video_audit.files import write_atomic
 
 
 def face_images(extras: dict[str, Any]) -> dict[str, bytes]:

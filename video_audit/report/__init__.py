@@ -1,47 +1,39 @@
-"""Renderers of an AuditReport (text, JSON, HTML, XLSX) and their words in zh and en."""
+"""Renderers of an AuditReport (text, JSON, HTML, XLSX): one render() for every front end."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-import tomllib
-from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+# Re-exported: commands and the store import these from here (new code: report.texts, files).
+from video_audit.files import write_atomic as write_atomic
+from video_audit.report.texts import t as t
+
+if TYPE_CHECKING:
+    from video_audit.audit import AuditReport
 
 FORMATS = ("text", "json", "html", "xlsx")
 
 
-@cache
-def _texts() -> dict[str, dict[str, str]]:
-    return tomllib.loads(Path(__file__).with_name("texts.toml").read_text(encoding="utf-8"))
+def render(report: AuditReport, fmt: str, lang: str) -> bytes:
+    """The report in one of FORMATS, as bytes (ValueError names an unknown format).
 
+    Each renderer is imported when asked for, so a build without openpyxl still renders the
+    others (ImportError tells the caller that one is missing).
+    """
+    if fmt == "json":
+        from video_audit.report import json_report
 
-def t(lang: str, key: str, **params: Any) -> str:
-    """One UI text in zh or en, filled with params."""
-    texts = _texts()
-    table = texts.get(lang, texts["zh"])
-    template = table.get(key) or texts["en"].get(key) or key
-    return template.format(**params) if params else template
+        return json_report.render(report, lang).encode("utf-8")
+    if fmt == "html":
+        from video_audit.report import html
 
+        return html.render(report, lang).encode("utf-8")
+    if fmt == "xlsx":
+        from video_audit.report import xlsx
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+        return xlsx.render(report, lang)
+    if fmt == "text":
+        from video_audit.report import text
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return text.render(report, lang).encode("utf-8")
+    raise ValueError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")

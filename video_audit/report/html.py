@@ -13,9 +13,9 @@ from video_audit import __version__
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
 from video_audit.faces.matrix import attendance_matrix, engine_line
-from video_audit.report import t
+from video_audit.findings import Finding, localise
 from video_audit.report.matrix import Cell, CellState, day_rows, disc_level, outside_days, slots
-from video_audit.rules import Finding, localise
+from video_audit.report.texts import t
 from video_audit.rules.format import CONTAINER_NAMES, clock
 
 CELL_MARK: dict[CellState, str] = {"ok": "✓", "warning": "!", "error": "✗", "missing": ""}

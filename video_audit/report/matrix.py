@@ -7,7 +7,7 @@ from typing import Literal
 
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip, Day
-from video_audit.rules import Finding
+from video_audit.findings import Finding
 
 CellState = Literal["ok", "warning", "error", "missing"]
 

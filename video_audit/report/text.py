@@ -8,9 +8,9 @@ from rich.cells import cell_len
 
 from video_audit.audit import AuditReport
 from video_audit.faces.matrix import attendance_matrix, engine_line, words
-from video_audit.report import t
+from video_audit.findings import Finding
 from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days
-from video_audit.rules import Finding
+from video_audit.report.texts import t
 
 MARK: dict[str, str] = {"error": "✗", "warning": "!", "info": "·"}
 CELL: dict[CellState, str] = {"ok": "✓", "warning": "!", "error": "✗", "missing": "—"}

@@ -17,10 +17,10 @@ from rich.cells import cell_len
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Day
 from video_audit.faces.matrix import add_attendance_sheet
-from video_audit.report import t
+from video_audit.findings import Finding, catalogue
 from video_audit.report.html import cell_mark, details_text, relative
 from video_audit.report.matrix import day_rows, disc_level, outside_days, slots
-from video_audit.rules import Finding, catalogue
+from video_audit.report.texts import t
 
 FILLS = {
     "error": PatternFill("solid", fgColor="FDE2E1"),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_audit.report import write_atomic
+from video_audit.files import write_atomic
 from video_audit.findings import catalogue
 from video_audit.store.scan import ScanStore
 

@@ -1,6 +1,6 @@
 """Where the nightly scan's audits run: a local pool of worker processes, or a Dask cluster.
 
-A worker gets a class folder's path and plain settings, calls `run_audit` and sends back
+A worker gets a class folder's path and plain settings, calls `jobs.audit_class` and sends back
 `report.to_dict(lang)` — JSON-able data only; nothing else crosses the process boundary.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from video_audit.audit import AuditError, run_audit
+from video_audit.jobs import audit_class as audit_one
 from video_audit.settings import AuditSettings
 
 Result = dict[str, Any]
@@ -29,13 +29,8 @@ class RunnerError(Exception):
 def audit_class(path: str, settings: dict[str, Any], lang: str) -> Result:
     """Audit one class folder in a worker; only plain JSON-able data travels back."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    try:
-        report = run_audit(Path(path), AuditSettings.model_validate(settings))
-    except AuditError as exc:
-        return {"report": None, "error": str(exc), "worker": worker}
-    except Exception as exc:  # one broken class never stops the night; it is retried tomorrow
-        return {"report": None, "error": f"{type(exc).__name__}: {exc}", "worker": worker}
-    return {"report": report.to_dict(lang), "error": None, "worker": worker}
+    done = audit_one(Path(path), AuditSettings.model_validate(settings), lang)
+    return {"report": done.report, "error": done.error, "worker": worker}
 
 
 def _die_with(scanner: int) -> None:
