@@ -26,7 +26,7 @@ COPY models ./models
 RUN pip install .
 
 USER auditor
-ENV VIDEO_AUDIT_DATA_DIR=/var/lib/video-audit
+ENV VIDEO_AUDIT_DATA=/var/lib/video-audit
 WORKDIR /data
 EXPOSE 8000
 ENTRYPOINT ["video-audit"]

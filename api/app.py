@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -23,7 +24,10 @@ from api.uploads import Limits, Uploads
 from video_audit import __version__
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import ServiceSettings
-from video_audit.store.service import Store
+from video_audit.store import Store
+from video_audit.workspace import Workspace
+
+log = logging.getLogger("video_audit.serve")
 
 
 def _wants_json(request: Request) -> bool:
@@ -33,22 +37,34 @@ def _wants_json(request: Request) -> bool:
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    """The inspector web service over one data folder (settings from VIDEO_AUDIT_* if None)."""
+    """The inspector web service over one workspace (settings from VIDEO_AUDIT_* if None)."""
     settings = settings or ServiceSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        data = settings.data_dir
-        data.mkdir(parents=True, exist_ok=True)
-        store = await run_in_threadpool(Store, data / "video-audit.sqlite")
-        uploads = Uploads(data, Limits(settings.max_upload_bytes, settings.max_upload_files))
+        workspace = Workspace.locate(settings.data)
+        workspace.root.mkdir(parents=True, exist_ok=True)
+        store = await run_in_threadpool(Store, workspace.db)
+        if not await run_in_threadpool(store.users):
+            log.warning(
+                "工作区 %s 中还没有任何账号 / no accounts yet: "
+                "video-audit users add 名字 --role admin --data %s",
+                workspace.root,
+                workspace.root,
+            )
+        uploads = Uploads(
+            workspace.root, Limits(settings.max_upload_bytes, settings.max_upload_files)
+        )
         await run_in_threadpool(uploads.clear_staging)
-        runner = AuditRunner(store, data / "reports", settings.audit_workers)
+        runner = AuditRunner(
+            store, workspace.reports_dir, settings.audit_workers, footage_db=workspace.db
+        )
         svc = Service(
             settings=settings,
+            workspace=workspace,
             store=store,
             uploads=uploads,
-            evidence=EvidenceLog(store, data / "evidence"),
+            evidence=EvidenceLog(store, workspace.evidence_dir),
             runner=runner,
             templates=Jinja2Templates(directory=HERE / "templates"),
         )

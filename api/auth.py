@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 
-from video_audit.store.service import Store
+from video_audit.store import Store
 
 COOKIE = "va_session"
 LOGIN_CSRF_COOKIE = "va_login_csrf"

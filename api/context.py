@@ -17,7 +17,8 @@ from api.runner import AuditRunner
 from api.uploads import Uploads
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import ServiceSettings
-from video_audit.store.service import Store
+from video_audit.store import Store
+from video_audit.workspace import Workspace
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "va_lang"
@@ -28,6 +29,7 @@ class Service:
     """The running service's parts, built by create_app's lifespan (never at import time)."""
 
     settings: ServiceSettings
+    workspace: Workspace
     store: Store
     uploads: Uploads
     evidence: EvidenceLog
@@ -36,7 +38,7 @@ class Service:
 
     @property
     def reports_dir(self) -> Path:
-        return self.settings.data_dir / "reports"
+        return self.workspace.reports_dir
 
 
 @cache

@@ -10,18 +10,23 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from video_audit.store.service import Store
+from video_audit.store import Store
 
 
-def audit_class(class_path: str, out_dir: str) -> dict[str, Any]:
+def audit_class(class_path: str, out_dir: str, footage_db: str | None = None) -> dict[str, Any]:
     """In a worker process: audit one class folder, write its reports atomically, return them.
 
-    Returns {"report": the zh JSON dict, "files": {"json-zh": name, ...}} or {"error": text}.
+    FOOTAGE_DB (the workspace's database) remembers every class's footage, so footage reused
+    across uploaded classes is found (QA05). Returns {"report": the zh JSON dict, "files":
+    {"json-zh": name, ...}} or {"error": text}.
     """
     from video_audit.jobs import audit_class as audit_one
     from video_audit.settings import AuditSettings
 
-    done = audit_one(Path(class_path), AuditSettings(), "zh", out=Path(out_dir))
+    settings = AuditSettings()
+    if footage_db is not None and settings.fingerprint_db is None:
+        settings = settings.model_copy(update={"fingerprint_db": Path(footage_db)})
+    done = audit_one(Path(class_path), settings, "zh", out=Path(out_dir))
     if done.error is not None:
         return {"error": done.error}
     return {"report": done.report, "files": done.files}
@@ -35,11 +40,13 @@ class AuditRunner:
         store: Store,
         reports_dir: Path,
         workers: int,
-        job: Callable[[str, str], dict[str, Any]] = audit_class,
+        footage_db: Path | None = None,
+        job: Callable[[str, str, str | None], dict[str, Any]] = audit_class,
     ) -> None:
         self.store = store
         self.reports_dir = reports_dir
         self.job = job
+        self.footage_db = str(footage_db) if footage_db is not None else None
         self.workers = max(1, workers)
         self.pool = self._new_pool()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -62,7 +69,9 @@ class AuditRunner:
         pool = self.pool
         try:
             await asyncio.to_thread(self.store.audit_started, audit_id)
-            result = await loop.run_in_executor(pool, self.job, str(class_path), str(out_dir))
+            result = await loop.run_in_executor(
+                pool, self.job, str(class_path), str(out_dir), self.footage_db
+            )
         except BrokenProcessPool as exc:  # a worker died (killed, out of memory): start afresh
             if pool is self.pool:
                 self.pool = self._new_pool()

@@ -32,7 +32,7 @@ from video_audit.audit import run_audit
 from video_audit.evidence import EvidenceLog
 from video_audit.media.grab import grab
 from video_audit.samples.discs import ClipSpec, write_compliant
-from video_audit.store.service import Store
+from video_audit.store import Store
 
 PASSWORD = "bench-password-1"
 
@@ -112,7 +112,7 @@ def upload_to_report(runs: int) -> None:
     run_audit(cls)
     baseline = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "VIDEO_AUDIT_DATA_DIR": tmp, "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
+        env = {**os.environ, "VIDEO_AUDIT_DATA": tmp, "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
         cli = [sys.executable, "-m", "video_audit.cli"]
         subprocess.run(
             [*cli, "users", "add", "bench", "--role", "inspector", "--password-stdin"],

@@ -30,6 +30,18 @@ CLIP_KINDS: dict[str, ClipSpec] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def own_workspace(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test (and every command it runs) gets its own default workspace, never the user's."""
+    home = tmp_path_factory.mktemp("xdg")
+    for name in ("VIDEO_AUDIT_DATA", "VIDEO_AUDIT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    return home / "video-audit"
+
+
 @pytest.fixture(scope="session")
 def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clips")

@@ -21,7 +21,7 @@ from video_audit.cli import main
 from video_audit.evidence import EvidenceLog
 from video_audit.media.grab import parse_time, time_code
 from video_audit.samples.discs import CHINA, ClipSpec, write_clip
-from video_audit.store.service import Store
+from video_audit.store import Store
 
 LESSON = f"6月3日/{PREFIX_A}6月3日授课过程.mp4"
 

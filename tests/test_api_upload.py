@@ -242,7 +242,7 @@ def test_a_stale_staging_folder_is_cleared_at_start(tmp_path: Path):
         assert _visible(client, bearer(client, "inspector")) == []
 
 
-def _die(class_path: str, out_dir: str) -> dict:
+def _die(class_path: str, out_dir: str, footage_db: str | None = None) -> dict:
     """An audit job whose worker process dies, as one killed for memory would."""
     import os
 

@@ -61,7 +61,7 @@ def _cli(*args: str, stdin: str | None = None, env: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("svc") / "data"
-    env = {**os.environ, "VIDEO_AUDIT_DATA_DIR": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
+    env = {**os.environ, "VIDEO_AUDIT_DATA": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
     _cli(
         "users",
         "add",

@@ -20,8 +20,9 @@ from tests.test_picture_clips import (
     roll_path,
 )
 from video_audit.media.frames import Sampling, sample_clip
-from video_audit.picture.fingerprints import Fingerprint, FingerprintStore, ReuseRules, match
+from video_audit.picture.fingerprints import Fingerprint, ReuseRules, match
 from video_audit.picture.measures import PictureConfig, PictureSink
+from video_audit.store.fingerprints import FingerprintStore
 
 ROLL = Footage(seconds=10, fps=5, seed=7)
 ROLL2 = f"{PREFIX}5月24日课间人脸识别视频2.mp4"

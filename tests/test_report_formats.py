@@ -17,7 +17,8 @@ from openpyxl import load_workbook
 from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.cli import main
-from video_audit.report import html, t, xlsx
+from video_audit.report import html, xlsx
+from video_audit.report.texts import t
 from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.settings import AuditSettings
 

@@ -61,7 +61,7 @@ def outcomes(db: Path, run_id: int) -> dict[str, str]:
     return dict(
         rows(
             db,
-            "SELECT c.rel, o.outcome FROM outcomes o JOIN classes c ON c.id = o.class_id"
+            "SELECT c.rel, o.outcome FROM scan_outcomes o JOIN scan_classes c ON c.id = o.class_id"
             " WHERE o.run_id = ?",
             run_id,
         )
@@ -86,7 +86,7 @@ def test_incremental_add_change_delete(
 
     again = night(root, db, settings)
     assert set(outcomes(db, again.run_id).values()) == {"unchanged"}
-    assert rows(db, "SELECT count(*) FROM audits")[0][0] == 3  # nothing redone
+    assert rows(db, "SELECT count(*) FROM scan_audits")[0][0] == 3  # nothing redone
 
     d = write_class(class_folder(root, 3), clips, dt.date(2024, 5, 20))  # a new class
     write_class(b, clips, dt.date(2024, 5, 21), roll2=False)  # b gains a day without clip 2
@@ -102,19 +102,20 @@ def test_incremental_add_change_delete(
     assert third.exit_code == 1  # b now fails (CT01) and c's removal is RT01
     current = rows(
         db,
-        "SELECT f.code, f.path FROM classes c JOIN findings f ON f.audit_id = c.last_audit_id"
+        "SELECT f.code, f.path FROM scan_classes c JOIN scan_findings f ON f.audit_id ="
+        " c.last_audit_id"
         " WHERE c.rel = ?",
         rel[b],
     )
     assert current == [("CT01", "5月21日")]  # paths inside a class report are class-relative
-    assert rows(db, "SELECT status, verdict FROM classes WHERE rel = ?", rel[b]) == [
+    assert rows(db, "SELECT status, verdict FROM scan_classes WHERE rel = ?", rel[b]) == [
         ("audited", "fail")
     ]
-    assert rows(db, "SELECT status FROM classes WHERE rel = ?", rel[c]) == [("removed",)]
-    assert rows(db, "SELECT count(*) FROM audits WHERE class_id = 2")[0][0] == 2
+    assert rows(db, "SELECT status FROM scan_classes WHERE rel = ?", rel[c]) == [("removed",)]
+    assert rows(db, "SELECT count(*) FROM scan_audits WHERE class_id = 2")[0][0] == 2
     # b only gained files: re-audited, but nothing of its footage was lost
     assert rows(
-        db, "SELECT count(*) FROM findings WHERE code = 'RT01' AND path LIKE '5月21日%'"
+        db, "SELECT count(*) FROM scan_findings WHERE code = 'RT01' AND path LIKE '5月21日%'"
     ) == [(0,)]
 
 
@@ -132,7 +133,7 @@ def test_a_new_standard_reaudits_unchanged_classes(
     result = night(root, db, settings.model_copy(update={"standard": stricter}))
     assert set(outcomes(db, result.run_id).values()) == {"reaudit"}
     assert result.failed == 2  # FM03 under the stricter standard
-    assert rows(db, "SELECT count(*) FROM findings WHERE code = 'RT01'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM scan_findings WHERE code = 'RT01'") == [(0,)]
 
 
 def test_files_still_being_copied_wait_for_the_next_night(
@@ -148,9 +149,11 @@ def test_files_still_being_copied_wait_for_the_next_night(
     result = outcomes(db, first.run_id)
     assert result[settled.relative_to(root).as_posix()] == "new"
     assert result[copying.relative_to(root).as_posix()] == "pending"
-    detail = json.loads(rows(db, "SELECT detail FROM outcomes WHERE outcome = 'pending'")[0][0])
+    detail = json.loads(
+        rows(db, "SELECT detail FROM scan_outcomes WHERE outcome = 'pending'")[0][0]
+    )
     assert detail["reason"] == "copying" and 0 <= detail["age"] < 120
-    assert rows(db, "SELECT count(*) FROM audits") == [(1,)]  # nothing recorded for the copy
+    assert rows(db, "SELECT count(*) FROM scan_audits") == [(1,)]  # nothing recorded for the copy
 
     age(copying)  # the copy finished long enough ago
     second = night(root, db, careful)
@@ -164,7 +167,7 @@ def test_rt01_names_what_was_there_before(
     kept, rewritten, removed = write_tree(root, clips, 3)
     (removed / "5月20日" / "Thumbs.db").write_bytes(b"\0" * 16)  # junk: no retention duty
     night(root, db, settings)
-    before = dict(rows(db, "SELECT rel, size FROM files"))
+    before = dict(rows(db, "SELECT rel, size FROM scan_files"))
 
     # Same size, same mtime, different content: only the head hash can tell.
     lesson = next(rewritten.rglob("*授课过程.mp4"))
@@ -178,8 +181,8 @@ def test_rt01_names_what_was_there_before(
     assert result.rt01 == 4 and result.exit_code == 1
     found = rows(
         db,
-        "SELECT c.rel, f.path, f.details_json, f.message FROM findings f"
-        " JOIN classes c ON c.id = f.class_id WHERE f.code = 'RT01' ORDER BY c.rel, f.path",
+        "SELECT c.rel, f.path, f.details_json, f.message FROM scan_findings f"
+        " JOIN scan_classes c ON c.id = f.class_id WHERE f.code = 'RT01' ORDER BY c.rel, f.path",
     )
     changed = [r for r in found if r[0] == rewritten.relative_to(root).as_posix()]
     assert [r[1] for r in changed] == [lesson.relative_to(rewritten).as_posix()]
@@ -242,7 +245,7 @@ def test_summaries_group_classes_by_statistics_year(
     write_class(root / "甲学校" / "甲学校2024年第9期电工培训班", clips, dt.date(2024, 12, 2), 2)
     write_class(root / "乙学校" / "乙学校2025年第1期电工培训班", clips, dt.date(2025, 3, 3))
     night(root, db, settings)
-    assert rows(db, "SELECT rel, start_date, stat_year FROM classes ORDER BY rel") == [
+    assert rows(db, "SELECT rel, start_date, stat_year FROM scan_classes ORDER BY rel") == [
         ("乙学校/乙学校2025年第1期电工培训班", "2025-03-03", 2025),
         ("甲学校/甲学校2024年第8期电工培训班", "2024-11-29", 2024),
         ("甲学校/甲学校2024年第9期电工培训班", "2024-12-02", 2025),
@@ -265,7 +268,7 @@ def test_refuses_what_it_cannot_do_safely(
         shutil.rmtree(child)
     with pytest.raises(ScanError, match="mounted"):
         night(root, db, settings)
-    assert rows(db, "SELECT count(*) FROM runs") == [(1,)]  # nothing recorded, nothing removed
+    assert rows(db, "SELECT count(*) FROM scan_runs") == [(1,)]  # nothing recorded, nothing removed
     with open(db.with_name(db.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(ScanError, match="another scan"):

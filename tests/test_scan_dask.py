@@ -23,7 +23,8 @@ def findings(db: Path) -> set[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
         return set(
             conn.execute(
-                "SELECT c.rel, f.code, f.path FROM findings f JOIN classes c ON c.id = f.class_id"
+                "SELECT c.rel, f.code, f.path FROM scan_findings f JOIN scan_classes c ON c.id ="
+                " f.class_id"
             ).fetchall()
         )
 
@@ -62,7 +63,9 @@ def test_scan_on_a_dask_cluster_matches_the_local_pool(
         tmp_path / "dask.db"
     )
     with sqlite3.connect(tmp_path / "dask.db") as conn:
-        workers = {int(w.rsplit(":", 1)[1]) for (w,) in conn.execute("SELECT worker FROM audits")}
+        workers = {
+            int(w.rsplit(":", 1)[1]) for (w,) in conn.execute("SELECT worker FROM scan_audits")
+        }
     assert workers <= worker_pids and os.getpid() not in workers  # audited in the cluster
 
 

@@ -29,7 +29,7 @@ def committed(db: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
-            return int(conn.execute("SELECT count(*) FROM audits").fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM scan_audits").fetchone()[0])
     except sqlite3.OperationalError:  # schema not created yet
         return 0
 
@@ -78,8 +78,8 @@ def test_kill_9_mid_scan_then_resume(
         proc.stderr.close()
 
     with sqlite3.connect(db) as conn:
-        before = dict(conn.execute("SELECT class_id, id FROM audits").fetchall())
-        status = conn.execute("SELECT status FROM runs").fetchall()
+        before = dict(conn.execute("SELECT class_id, id FROM scan_audits").fetchall())
+        status = conn.execute("SELECT status FROM scan_runs").fetchall()
     assert 2 <= len(before) < CLASSES, "kill landed after the end: the scan was not slowed"
     assert status == [("running",)]
     # The worker processes do not outlive the scan that started them.
@@ -91,13 +91,17 @@ def test_kill_9_mid_scan_then_resume(
     )
     assert rerun.returncode == 1, rerun.stderr  # one-clip classes fail CT01/CT02
     with sqlite3.connect(db) as conn:
-        runs = conn.execute("SELECT id, status FROM runs ORDER BY id").fetchall()
-        audits = conn.execute("SELECT class_id, id, run_id, report_json FROM audits").fetchall()
-        outcome = dict(conn.execute("SELECT class_id, outcome FROM outcomes WHERE run_id = 2"))
+        runs = conn.execute("SELECT id, status FROM scan_runs ORDER BY id").fetchall()
+        audits = conn.execute(
+            "SELECT class_id, id, run_id, report_json FROM scan_audits"
+        ).fetchall()
+        outcome = dict(conn.execute("SELECT class_id, outcome FROM scan_outcomes WHERE run_id = 2"))
         per_audit = dict(
-            conn.execute("SELECT audit_id, count(*) FROM findings GROUP BY audit_id").fetchall()
+            conn.execute(
+                "SELECT audit_id, count(*) FROM scan_findings GROUP BY audit_id"
+            ).fetchall()
         )
-        classes = conn.execute("SELECT count(*), count(DISTINCT rel) FROM classes").fetchone()
+        classes = conn.execute("SELECT count(*), count(DISTINCT rel) FROM scan_classes").fetchone()
     assert runs == [(1, "interrupted"), (2, "done")]
     assert classes == (CLASSES, CLASSES)
     assert len(audits) == CLASSES  # every class audited exactly once over the two runs
@@ -136,8 +140,8 @@ def test_a_worker_killed_mid_audit_costs_only_its_class(
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 2, stderr.decode()  # a class could not be audited
     with sqlite3.connect(db) as conn:
-        night = dict(conn.execute("SELECT outcome, count(*) FROM outcomes GROUP BY outcome"))
-        detail = conn.execute("SELECT detail FROM outcomes WHERE outcome = 'error'").fetchone()
+        night = dict(conn.execute("SELECT outcome, count(*) FROM scan_outcomes GROUP BY outcome"))
+        detail = conn.execute("SELECT detail FROM scan_outcomes WHERE outcome = 'error'").fetchone()
     assert night == {"new": 4, "error": 1}
     assert "worker process died" in json.loads(detail[0])["error"]
     assert "[无法审核]" in stderr.decode()
@@ -146,5 +150,5 @@ def test_a_worker_killed_mid_audit_costs_only_its_class(
     assert rerun.returncode == 1, rerun.stderr  # the class is audited the next night
     with sqlite3.connect(db) as conn:
         assert conn.execute(
-            "SELECT outcome, count(*) FROM outcomes WHERE run_id = 2 GROUP BY outcome"
+            "SELECT outcome, count(*) FROM scan_outcomes WHERE run_id = 2 GROUP BY outcome"
         ).fetchall() == [("new", 1), ("unchanged", 4)]

@@ -65,7 +65,7 @@ def test_two_nights_on_the_command_line(tmp_path: Path, scan_profile: Path) -> N
 def test_command_line_errors_are_one_line(tmp_path: Path) -> None:
     runner = CliRunner()
     for args, expected in (
-        (["scan", "--db", str(tmp_path / "none.db"), "--summary"], "no such scan database"),
+        (["scan", "--db", str(tmp_path / "none.db"), "--summary"], "no such database"),
         (["scan", "--db", str(tmp_path / "x.db")], "ROOT"),
         (["scan", str(tmp_path / "missing"), "--db", str(tmp_path / "x.db")], "no such folder"),
     ):

@@ -89,7 +89,7 @@ def _password_hash() -> str:
 @contextmanager
 def service(data: Path, **settings: Any) -> Iterator[TestClient]:
     """The app over a data folder, running (lifespan started), with three accounts."""
-    app = create_app(ServiceSettings(data_dir=data, audit_workers=1, **settings))
+    app = create_app(ServiceSettings(data=data, audit_workers=1, **settings))
     with TestClient(app) as client:
         store = app.state.service.store
         for name, role, inst in (

@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from video_audit.files import write_atomic
 from video_audit.media.grab import Grab, grab, time_code
-from video_audit.report import write_atomic
-from video_audit.store.service import Store, now
+from video_audit.store import Store, now
 
 HASHED_FIELDS = (
     "seq",
@@ -349,6 +349,12 @@ class Verdict:
         return self.problem is None
 
     def message(self, lang: str = "zh") -> str:
+        if self.problem is None and self.records == 0:
+            return (
+                "证据链中还没有任何记录（没有可校验的内容）"
+                if lang == "zh"
+                else "the evidence log holds no records yet (nothing to verify)"
+            )
         if self.problem is None:
             return (
                 f"证据记录完好：共 {self.records} 条，哈希链一致"

@@ -45,8 +45,10 @@ class ServiceSettings(BaseSettings):
         env_prefix="VIDEO_AUDIT_", env_nested_delimiter="__", use_attribute_docstrings=True
     )
 
-    data_dir: Path = Path("video-audit-data")
-    """Uploaded classes, audit reports, evidence files and the SQLite store."""
+    data: Path | None = None
+    """The workspace (accounts, uploaded classes, reports, evidence, scan state, fingerprints,
+    model packs); None: $XDG_DATA_HOME/video-audit, i.e. ~/.local/share/video-audit. The same
+    for every command (`--data` where a command has one)."""
     max_upload_bytes: int = 20 * 1024**3
     """Largest upload (a whole class folder or its zip), in bytes."""
     max_upload_files: int = 5000

@@ -132,10 +132,10 @@ def rules(markdown: bool, lang: str) -> None:
 # Add one line per command; keep this file thin.
 COMMAND_MODULES: list[str] = [
     "video_audit.cli.scan:scan",
-    "video_audit.cli.web:serve",
-    "video_audit.cli.web:users",
-    "video_audit.cli.web:screenshot",
-    "video_audit.cli.web:evidence",
+    "video_audit.cli.serve:serve",
+    "video_audit.cli.serve:users",
+    "video_audit.cli.evidence:screenshot",
+    "video_audit.cli.evidence:evidence",
     "video_audit.cli.models:models",
 ]
 

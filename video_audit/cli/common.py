@@ -1,12 +1,17 @@
-"""What every `video-audit` command shares: the language option and the one-line failure."""
+"""What every `video-audit` command shares: language, the one-line failure, the workspace."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from video_audit.store import Store
+    from video_audit.workspace import Workspace
 
 LANGS = click.Choice(["zh", "en"])
 
@@ -21,3 +26,42 @@ def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: the command could not run."""
     click.echo(f"video-audit: {message}", err=True)
     sys.exit(2)
+
+
+DATA_HELP = (
+    "工作区目录 / workspace folder (default: $VIDEO_AUDIT_DATA, else ~/.local/share/video-audit)"
+)
+data_option = click.option(
+    "--data", type=click.Path(path_type=Path, file_okay=False), help=DATA_HELP
+)
+
+
+def open_workspace(
+    data: Path | None, *, create: bool, lang: str = "zh", announce: bool = True
+) -> tuple[Workspace, Store]:
+    """The workspace by the one rule, said on stderr, and its database (upgraded if older).
+
+    A command that only reads (create=False) exits 2 with one line when there is none. A
+    command that may still fail with its one line passes announce=False and calls announce().
+    """
+    from video_audit.store import Store, StoreError
+    from video_audit.workspace import Workspace, WorkspaceMissing
+
+    workspace = Workspace.locate(data)
+    existed = workspace.exists()
+    if not existed and not create:
+        try:
+            workspace.require()
+        except WorkspaceMissing as exc:
+            fail(str(exc))
+    if workspace.root.exists() and not workspace.root.is_dir():
+        fail(f"{workspace.root}: 不是文件夹 / not a folder")
+    try:
+        store = Store(workspace.db)
+    except (StoreError, OSError) as exc:
+        fail(f"{workspace.root}: 无法打开工作区 / cannot open the workspace ({exc})")
+    except Exception as exc:  # sqlite3.DatabaseError: locked, disk I/O
+        fail(f"{workspace.db}: {exc}")
+    if announce:
+        click.echo(workspace.describe(lang, created=not existed), err=True)
+    return workspace, store

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from video_audit.cli.common import LANGS, default_lang, fail
-from video_audit.report import t
+from video_audit.cli.common import LANGS, data_option, default_lang, fail
+from video_audit.report.texts import t
 
 
 @click.group()
@@ -15,10 +16,21 @@ def models() -> None:
     """人脸模型包 / face-model packs (InsightFace weights: non-commercial research licence)."""
 
 
+def _use_workspace(data: Path | None, lang: str) -> None:
+    """Say which workspace's models/ folder is searched; --data chooses it for this command."""
+    from video_audit.workspace import ENV, Workspace
+
+    workspace = Workspace.locate(data)
+    os.environ[ENV] = str(workspace.root)  # the pack search reads the same rule
+    click.echo(workspace.describe(lang), err=True)
+
+
 @models.command("list")
+@data_option
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
-def list_packs(lang: str) -> None:
+def list_packs(data: Path | None, lang: str) -> None:
     """列出已安装的模型包及 --engine auto 将使用的引擎 / installed packs and what auto runs."""
+    _use_workspace(data, lang)
     from video_audit.faces.packs import list_packs as found
     from video_audit.faces.packs import model_roots, usable_pack
 
@@ -45,11 +57,15 @@ def list_packs(lang: str) -> None:
     "--to",
     "dest",
     type=click.Path(path_type=Path),
-    help="安装到 / install under (default: $VIDEO_AUDIT_MODELS or ./models)",
+    help="安装到 / install under (default: $VIDEO_AUDIT_MODELS, else the workspace's models/)",
 )
+@data_option
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
-def install(source: Path, name: str | None, dest: Path | None, lang: str) -> None:
+def install(
+    source: Path, name: str | None, dest: Path | None, data: Path | None, lang: str
+) -> None:
     """安装模型包（ZIP 或文件夹）/ install a pack from a ZIP or a folder of ONNX files."""
+    _use_workspace(data, lang)
     from video_audit.faces.engine import EngineError
     from video_audit.faces.packs import install as install_pack
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from video_audit.cli.common import LANGS, default_lang, fail
+from video_audit.cli.common import LANGS, data_option, default_lang, fail
 from video_audit.settings import AuditSettings
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -25,6 +25,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "未变动 {unchanged}，复制未完成 {pending}，已删除 {removed}，无法审核 {error}"
         ),
         "written": "摘要已写入 {paths}",
+        "database": "数据库：{db}（来自 --db）",
     },
     "en": {
         "need_root": "give the folder ROOT to scan, or --summary to see the latest summary",
@@ -39,6 +40,7 @@ _WORDS: dict[str, dict[str, str]] = {
             " {error} could not be audited"
         ),
         "written": "summary written to {paths}",
+        "database": "database: {db} (from --db)",
     },
 }
 
@@ -77,7 +79,12 @@ def _logger(lang: str) -> Any:
 
 @click.command("scan")
 @click.argument("root", required=False, type=click.Path(path_type=Path))
-@click.option("--db", required=True, type=click.Path(path_type=Path), help="SQLite 数据库 / DB")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="另用一个数据库文件（默认：工作区的数据库）/ a database file other than the workspace's",
+)
+@data_option
 @click.option(
     "--workers",
     type=click.IntRange(0, 512),
@@ -97,7 +104,8 @@ def _logger(lang: str) -> Any:
 @click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
 def scan(
     root: Path | None,
-    db: Path,
+    db: Path | None,
+    data: Path | None,
     workers: int,
     cluster: str | None,
     settle: float | None,
@@ -111,10 +119,12 @@ def scan(
     Exit 0: no error findings tonight; 1: error findings (or RT01); 2: could not run, or a
     class could not be audited.
     """
+    if root is None and not summary:
+        fail(_say(lang, "need_root"))
+    db, where = _database(db, data, lang, create=root is not None)
     if root is None:
-        if not summary:
-            fail(_say(lang, "need_root"))
         _print_summary(db, lang)
+        click.echo(where, err=True)
         return
     from video_audit.scan.run import ScanError
     from video_audit.scan.run import scan as run_scan
@@ -129,6 +139,7 @@ def scan(
         fail(str(exc))
         return
     counts = result.counts
+    click.echo(where, err=True)
     click.echo(
         _say(
             lang,
@@ -150,6 +161,22 @@ def scan(
     if summary:
         _print_summary(db, lang, result.run_id)
     sys.exit(result.exit_code)
+
+
+def _database(db: Path | None, data: Path | None, lang: str, create: bool) -> tuple[Path, str]:
+    """--db FILE as given, else the workspace's database (by the rule every command follows),
+    and the line that says which; it is printed once the scan could run (errors stay one line)."""
+    from video_audit.workspace import Workspace
+
+    if db is not None:
+        if data is not None:
+            fail("--db 与 --data 只能给一个 / give --db or --data, not both")
+        return db, _say(lang, "database", db=db.resolve())
+    workspace = Workspace.locate(data)
+    existed = workspace.exists()
+    if not existed and not create:
+        fail(workspace.missing_message())
+    return workspace.db, workspace.describe(lang, created=not existed)
 
 
 def _print_summary(db: Path, lang: str, run_id: int | None = None) -> None:

@@ -1,5 +1,5 @@
-"""Footage fingerprints: a perceptual hash per sampled frame, matching with a time offset,
-and a SQLite store that remembers the classes audited before.
+"""Footage fingerprints: a perceptual hash per sampled frame, and matching with a time offset
+(video_audit.store.fingerprints remembers the classes audited before).
 
 A hash survives re-encoding, rescaling and small crops (it reads the low frequencies of the
 picture's centre). Two clips show the same footage when many of their frames match at one
@@ -10,19 +10,13 @@ little at every offset, reused footage matches closely at one.
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
 _CROP = 0.05  # share of each border left out: small crops and burned-in borders do not count
-_BANDS = 4  # 16-bit bands of a hash, for the store's candidate look-up
 
 
 def thumbnail(gray: np.ndarray) -> np.ndarray:
@@ -231,106 +225,3 @@ def _aligned(
         return None
     mean = float(pair_picture[matched].mean())
     return Match(round(offset, 2), round(start, 2), round(end, 2), n, round(mean, 1))
-
-
-@dataclass(frozen=True)
-class StoredClip:
-    """A clip remembered from an earlier audit."""
-
-    class_key: str
-    class_folder: str
-    path: str
-    audited: str
-    fingerprint: Fingerprint
-
-
-def _bands(hashes: np.ndarray) -> list[int]:
-    keys = set()
-    for h in hashes.tolist():
-        for band in range(_BANDS):
-            keys.add((band << 16) | ((int(h) >> (16 * band)) & 0xFFFF))
-    return sorted(keys)
-
-
-class FingerprintStore:
-    """Fingerprints of every class audited with this store (SQLite, WAL, one write per audit)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=30)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS clips (
-                    id INTEGER PRIMARY KEY,
-                    class_key TEXT NOT NULL,
-                    class_folder TEXT NOT NULL,
-                    path TEXT NOT NULL,
-                    audited TEXT NOT NULL,
-                    fingerprint BLOB NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS clips_class ON clips(class_key);
-                CREATE TABLE IF NOT EXISTS bands (
-                    key INTEGER NOT NULL,
-                    clip INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE
-                );
-                CREATE INDEX IF NOT EXISTS bands_key ON bands(key);
-                """
-            )
-            yield db
-
-    def candidates(
-        self, fingerprint: Fingerprint, class_key: str, limit: int = 50
-    ) -> list[StoredClip]:
-        """Clips of other classes that share hash bands with FINGERPRINT, most shared first."""
-        keys = _bands(fingerprint.hashes)
-        if not keys or not self.path.exists():
-            return []
-        with self._connect() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key INTEGER PRIMARY KEY)")
-            db.execute("DELETE FROM wanted")
-            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in keys])
-            rows = db.execute(
-                """
-                SELECT c.class_key, c.class_folder, c.path, c.audited, c.fingerprint, COUNT(*) AS n
-                FROM bands b JOIN wanted w ON w.key = b.key JOIN clips c ON c.id = b.clip
-                WHERE c.class_key != ?
-                GROUP BY c.id ORDER BY n DESC LIMIT ?
-                """,
-                (class_key, limit),
-            ).fetchall()
-        return [StoredClip(r[0], r[1], r[2], r[3], Fingerprint.from_bytes(r[4])) for r in rows]
-
-    def remember(
-        self, classes: Iterable[tuple[str, str, Iterable[tuple[str, Fingerprint]]]]
-    ) -> None:
-        """Replace what the store holds for each (key, folder, clips) class, in one transaction."""
-        audited = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        with self._connect() as db, db:
-            for class_key, class_folder, clips in classes:
-                db.execute("DELETE FROM clips WHERE class_key = ?", (class_key,))
-                self._insert(db, class_key, class_folder, audited, clips)
-
-    @staticmethod
-    def _insert(
-        db: sqlite3.Connection,
-        class_key: str,
-        class_folder: str,
-        audited: str,
-        clips: Iterable[tuple[str, Fingerprint]],
-    ) -> None:
-        for path, fingerprint in clips:
-            cursor = db.execute(
-                "INSERT INTO clips (class_key, class_folder, path, audited, fingerprint)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (class_key, class_folder, path, audited, fingerprint.to_bytes()),
-            )
-            db.executemany(
-                "INSERT INTO bands (key, clip) VALUES (?, ?)",
-                [(k, cursor.lastrowid) for k in _bands(fingerprint.hashes)],
-            )

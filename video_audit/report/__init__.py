@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# Re-exported: commands and the store import these from here (new code: report.texts, files).
-from video_audit.files import write_atomic as write_atomic
-from video_audit.report.texts import t as t
-
 if TYPE_CHECKING:
     from video_audit.audit import AuditReport
 

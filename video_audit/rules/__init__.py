@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-# `finding` is imported here only for video_audit/scan/run.py until it imports video_audit.findings.
 from video_audit.findings import Finding
-from video_audit.findings import finding as finding
 
 if TYPE_CHECKING:
     from video_audit.context import AuditContext

@@ -24,8 +24,8 @@ from typing import Any
 
 from video_audit import __version__
 from video_audit.disc import DiscWalker
+from video_audit.findings import finding
 from video_audit.naming import split_extension
-from video_audit.rules import finding
 from video_audit.scan.walk import ClassSpot, Fingerprint, find_classes, fingerprint
 from video_audit.scan.workers import (
     AuditRunner,
@@ -402,6 +402,8 @@ def scan(
     from video_audit.store.scan import StoreError
 
     settings = settings or AuditSettings()
+    if settings.fingerprint_db is None:  # footage reused across classes, remembered in the DB
+        settings = settings.model_copy(update={"fingerprint_db": db})
     with _exclusive(db):
         try:
             store = ScanStore.open(db)

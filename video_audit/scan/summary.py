@@ -169,31 +169,32 @@ class NightSummary:
 
 def latest_run(store: ScanStore) -> int | None:
     """The id of the latest run, or None when nothing was scanned yet."""
-    rows = store.rows("SELECT max(id) FROM runs")
+    rows = store.rows("SELECT max(id) FROM scan_runs")
     return None if rows[0][0] is None else int(rows[0][0])
 
 
 def night_summary(store: ScanStore, run_id: int) -> NightSummary:
     """Read one run's summary from the store."""
-    run = dict(store.rows("SELECT * FROM runs WHERE id = ?", (run_id,))[0])
+    run = dict(store.rows("SELECT * FROM scan_runs WHERE id = ?", (run_id,))[0])
     counts = {
         r[0]: int(r[1])
         for r in store.rows(
-            "SELECT outcome, count(*) FROM outcomes WHERE run_id = ? GROUP BY outcome", (run_id,)
+            "SELECT outcome, count(*) FROM scan_outcomes WHERE run_id = ? GROUP BY outcome",
+            (run_id,),
         )
     }
     s = NightSummary(run=run, counts=counts, unreadable=json.loads(run["unreadable"] or "[]"))
     codes: dict[int, list[str]] = {}
     for r in store.rows(
-        "SELECT audit_id, code FROM findings WHERE run_id = ? AND audit_id IS NOT NULL"
+        "SELECT audit_id, code FROM scan_findings WHERE run_id = ? AND audit_id IS NOT NULL"
         " GROUP BY audit_id, code ORDER BY code",
         (run_id,),
     ):
         codes.setdefault(int(r[0]), []).append(str(r[1]))
     for r in store.rows(
         "SELECT c.rel, c.institution, c.prefix, o.outcome, a.id, a.verdict, a.errors, a.warnings,"
-        " c.stat_year, c.start_date FROM outcomes o JOIN classes c ON c.id = o.class_id"
-        " JOIN audits a ON a.id = o.audit_id WHERE o.run_id = ? ORDER BY c.rel",
+        " c.stat_year, c.start_date FROM scan_outcomes o JOIN scan_classes c ON c.id = o.class_id"
+        " JOIN scan_audits a ON a.id = o.audit_id WHERE o.run_id = ? ORDER BY c.rel",
         (run_id,),
     ):
         s.classes.append(dict(r) | {"codes": codes.get(int(r["id"]), [])})
@@ -201,7 +202,7 @@ def night_summary(store: ScanStore, run_id: int) -> NightSummary:
     order = {code: i for i, code in enumerate(rules)}
     for r in store.rows(
         "SELECT code, severity, count(*) AS findings, count(DISTINCT class_id) AS classes"
-        " FROM findings WHERE run_id = ? GROUP BY code",
+        " FROM scan_findings WHERE run_id = ? GROUP BY code",
         (run_id,),
     ):
         s.by_rule.append(dict(r))
@@ -217,7 +218,8 @@ def night_summary(store: ScanStore, run_id: int) -> NightSummary:
         row["codes"] += c["errors"] + c["warnings"]
     s.by_institution = sorted(institutions.values(), key=lambda r: (-r["failed"], r["institution"]))
     for r in store.rows(
-        "SELECT c.rel, o.outcome, o.detail FROM outcomes o JOIN classes c ON c.id = o.class_id"
+        "SELECT c.rel, o.outcome, o.detail FROM scan_outcomes o JOIN scan_classes c ON c.id ="
+        " o.class_id"
         " WHERE o.run_id = ? AND o.outcome IN ('pending', 'error', 'removed') ORDER BY c.rel",
         (run_id,),
     ):
@@ -225,7 +227,8 @@ def night_summary(store: ScanStore, run_id: int) -> NightSummary:
     s.retention = [
         dict(r)
         for r in store.rows(
-            "SELECT c.rel, f.path, f.message FROM findings f JOIN classes c ON c.id = f.class_id"
+            "SELECT c.rel, f.path, f.message FROM scan_findings f JOIN scan_classes c ON c.id ="
+            " f.class_id"
             " WHERE f.run_id = ? AND f.code = 'RT01' ORDER BY c.rel, f.path",
             (run_id,),
         )
@@ -235,7 +238,7 @@ def night_summary(store: ScanStore, run_id: int) -> NightSummary:
         dict(r)
         for r in store.rows(
             "SELECT stat_year, count(*) AS classes, sum(verdict = 'pass') AS passed,"
-            " sum(verdict = 'fail') AS failed FROM classes WHERE status = 'audited'"
+            " sum(verdict = 'fail') AS failed FROM scan_classes WHERE status = 'audited'"
             " GROUP BY stat_year ORDER BY stat_year IS NULL, stat_year"
         )
     ]
@@ -246,15 +249,17 @@ def _trend(store: ScanStore, run_id: int) -> list[dict[str, Any]]:
     """This night and the nights before it, oldest first."""
     rows = store.rows(
         "SELECT r.id, r.started, r.status,"
-        " (SELECT count(*) FROM outcomes o WHERE o.run_id = r.id"
+        " (SELECT count(*) FROM scan_outcomes o WHERE o.run_id = r.id"
         "   AND o.outcome IN ('new', 'changed', 'reaudit')) AS audited,"
-        " (SELECT count(*) FROM audits a WHERE a.run_id = r.id AND a.verdict = 'pass') AS passed,"
-        " (SELECT count(*) FROM audits a WHERE a.run_id = r.id AND a.verdict = 'fail') AS failed,"
-        " (SELECT count(*) FROM outcomes o WHERE o.run_id = r.id AND o.outcome = 'pending')"
+        " (SELECT count(*) FROM scan_audits a WHERE a.run_id = r.id AND a.verdict = 'pass') AS"
+        " passed,"
+        " (SELECT count(*) FROM scan_audits a WHERE a.run_id = r.id AND a.verdict = 'fail') AS"
+        " failed,"
+        " (SELECT count(*) FROM scan_outcomes o WHERE o.run_id = r.id AND o.outcome = 'pending')"
         "   AS pending,"
-        " (SELECT count(*) FROM findings f WHERE f.run_id = r.id) AS findings,"
-        " (SELECT count(*) FROM findings f WHERE f.run_id = r.id AND f.code = 'RT01') AS rt01"
-        " FROM runs r WHERE r.id <= ? ORDER BY r.id DESC LIMIT ?",
+        " (SELECT count(*) FROM scan_findings f WHERE f.run_id = r.id) AS findings,"
+        " (SELECT count(*) FROM scan_findings f WHERE f.run_id = r.id AND f.code = 'RT01') AS rt01"
+        " FROM scan_runs r WHERE r.id <= ? ORDER BY r.id DESC LIMIT ?",
         (run_id, TREND_NIGHTS),
     )
     return [dict(r) | {"night": str(r["started"])[:10]} for r in reversed(rows)]

@@ -1,1 +1,23 @@
-"""The databases: the web service's store and the nightly scan's."""
+"""The workspace's one SQLite database: versioned migrations and one module per concern.
+
+    db           connections, the one writer, transactions    migrations  the ordered schema
+    accounts     users and login sessions                      audits      uploaded classes, audits
+    evidence     the evidence log's records                    scan        the nightly scan's state
+    fingerprints footage fingerprints (reuse across classes)
+
+`Store` is the database as the web service and the account commands use it.
+"""
+
+from __future__ import annotations
+
+from video_audit.store.accounts import ROLES, Accounts
+from video_audit.store.audits import ClassAudits
+from video_audit.store.base import StoreError, now
+from video_audit.store.db import DB_NAME, Database
+from video_audit.store.evidence import EvidenceRecords
+
+__all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
+
+
+class Store(Accounts, ClassAudits, EvidenceRecords):
+    """The workspace database with every concern's queries. Create one per process; close()."""

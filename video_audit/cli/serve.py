@@ -1,0 +1,112 @@
+"""`video-audit serve | users`: the inspector web service and its accounts, in the workspace."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from video_audit.cli.common import LANGS, data_option, default_lang, fail, open_workspace
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@data_option
+@click.option("--workers", type=click.IntRange(1, 64), help="同时审核数 / audits at once")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def serve(host: str, port: int, data: Path | None, workers: int | None, lang: str) -> None:
+    """启动检查人员网页服务 / run the inspector web service."""
+    import uvicorn
+
+    workspace, store = open_workspace(data, create=True, lang=lang)
+    try:
+        accounts = len(store.users())
+    finally:
+        store.close()
+    if not accounts:
+        hint = _quoted_data(workspace.root) if workspace.source == "option" else ""
+        command = f"video-audit users add 名字 --role admin{hint}"
+        click.echo(
+            "注意：工作区中还没有任何账号，无法登录。先新建一个：\n"
+            f"  {command}\n"
+            "note: the workspace has no accounts yet; nobody can log in until you add one "
+            "(the command above).",
+            err=True,
+        )
+    # The app reads the same workspace: hand it over by the variable the rule reads second.
+    os.environ["VIDEO_AUDIT_DATA"] = str(workspace.root)
+    if workers is not None:
+        os.environ["VIDEO_AUDIT_AUDIT_WORKERS"] = str(workers)
+    click.echo(f"video-audit → http://{host}:{port}/", err=True)
+    # The app lives in api/ (video_audit never imports it): uvicorn loads it by name.
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def _quoted_data(root: Path) -> str:
+    text = str(root)
+    return f" --data '{text}'" if any(c in text for c in " '\"$") else f" --data {text}"
+
+
+@click.group()
+def users() -> None:
+    """账号管理 / accounts of the web service."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["inspector", "institution", "admin"]),
+    required=True,
+    help="inspector 检查人员 / institution 培训机构 / admin 管理员",
+)
+@click.option("--institution", help="机构名称（institution 账号必填）/ the institution's name")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 / read it from stdin")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def users_add(
+    name: str,
+    role: str,
+    institution: str | None,
+    password_stdin: bool,
+    data: Path | None,
+    lang: str,
+) -> None:
+    """新建账号 / add an account (the password is asked for, never given on the command line)."""
+    from argon2 import PasswordHasher
+
+    if role == "institution" and not institution:
+        fail("institution 账号需要 --institution / an institution account needs --institution")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再输入一次 / again: ") != password:
+            fail("两次输入的密码不一致 / the passwords differ")
+    if len(password) < 8:
+        fail("密码至少 8 个字符 / a password needs at least 8 characters")
+    _, store = open_workspace(data, create=True, lang=lang)
+    try:
+        store.add_user(name.strip(), role, institution, PasswordHasher().hash(password))
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    click.echo(f"已创建账号 {name}（{role}）/ account {name} added")
+
+
+@users.command("list")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def users_list(data: Path | None, lang: str) -> None:
+    """列出账号 / list accounts."""
+    _, store = open_workspace(data, create=False, lang=lang)
+    try:
+        for row in store.users():
+            click.echo(f"{row['name']}\t{row['role']}\t{row['institution'] or ''}")
+    finally:
+        store.close()

@@ -1,0 +1,265 @@
+"""Ordered, versioned migrations of the workspace database (table schema_migrations).
+
+Every database video-audit has written opens here: a workspace of the web service as it was
+before migrations (its own schema, version 1 in table meta), a nightly-scan database given with
+`scan --db` (its tables unprefixed, PRAGMA user_version 1), a standalone fingerprint store
+(tables clips and bands), or a new file. Each is upgraded in place, in one transaction, keeping
+its data; the migrations applied are recorded with when. A database written by a newer
+video-audit is refused, and so is an SQLite file that is not ours.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from video_audit.store.base import StoreError, now, transaction
+
+# The web service's schema as it was at version 1 of its meta table (keep it as it was: a
+# workspace of that time is adopted as it stands).
+_SERVICE = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('inspector', 'institution', 'admin')),
+    institution TEXT, password_hash TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL, csrf TEXT NOT NULL, created TEXT NOT NULL, expires TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, institution TEXT NOT NULL,
+    folder TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    uploaded_by INTEGER NOT NULL REFERENCES users(id), uploaded_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audits (
+    id INTEGER PRIMARY KEY, class_id INTEGER NOT NULL REFERENCES classes(id),
+    state TEXT NOT NULL, created TEXT NOT NULL, started TEXT, finished TEXT,
+    error TEXT, summary TEXT, report TEXT, files TEXT);
+CREATE TABLE IF NOT EXISTS findings (
+    audit_id INTEGER NOT NULL REFERENCES audits(id), code TEXT NOT NULL,
+    severity TEXT NOT NULL, path TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_audit ON findings(audit_id);
+CREATE TABLE IF NOT EXISTS spotchecks (
+    id INTEGER PRIMARY KEY, class_id INTEGER NOT NULL REFERENCES classes(id),
+    seed INTEGER NOT NULL, count INTEGER NOT NULL, moments TEXT NOT NULL,
+    created_by INTEGER NOT NULL REFERENCES users(id), created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS evidence (
+    seq INTEGER PRIMARY KEY, class_id INTEGER, source_path TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL, clip TEXT NOT NULL, frame_time REAL NOT NULL,
+    pts INTEGER NOT NULL, time_base TEXT NOT NULL, width INTEGER NOT NULL,
+    height INTEGER NOT NULL, taken_by TEXT NOT NULL, note TEXT NOT NULL, taken_at TEXT NOT NULL,
+    png TEXT NOT NULL, png_sha256 TEXT NOT NULL, caption_png TEXT NOT NULL,
+    caption_sha256 TEXT NOT NULL, caption TEXT NOT NULL, prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL);
+"""
+
+# The nightly scan: runs, the classes it found, their files, audits, findings and outcomes.
+_SCAN = """
+CREATE TABLE IF NOT EXISTS scan_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scan_runs (
+    id INTEGER PRIMARY KEY,
+    root TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted')),
+    workers INTEGER,
+    cluster TEXT,
+    settle_seconds REAL,
+    unreadable TEXT
+);
+CREATE TABLE IF NOT EXISTS scan_classes (
+    id INTEGER PRIMARY KEY,
+    rel TEXT NOT NULL UNIQUE,
+    institution TEXT NOT NULL,
+    prefix TEXT,
+    status TEXT NOT NULL CHECK (status IN ('seen', 'audited', 'removed')),
+    fingerprint TEXT,
+    audit_key TEXT,
+    last_audit_id INTEGER,
+    first_seen TEXT NOT NULL,
+    first_audited TEXT,
+    last_audited TEXT,
+    removed TEXT,
+    start_date TEXT,
+    stat_year INTEGER,
+    verdict TEXT,
+    errors INTEGER NOT NULL DEFAULT 0,
+    warnings INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS scan_files (
+    class_id INTEGER NOT NULL REFERENCES scan_classes(id),
+    rel TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (class_id, rel)
+);
+CREATE TABLE IF NOT EXISTS scan_audits (
+    id INTEGER PRIMARY KEY,
+    class_id INTEGER NOT NULL REFERENCES scan_classes(id),
+    run_id INTEGER NOT NULL REFERENCES scan_runs(id),
+    fingerprint TEXT NOT NULL,
+    audit_key TEXT NOT NULL,
+    started TEXT,
+    finished TEXT,
+    worker TEXT,
+    verdict TEXT NOT NULL,
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    report_json TEXT NOT NULL,
+    UNIQUE (class_id, run_id)
+);
+CREATE TABLE IF NOT EXISTS scan_findings (
+    id INTEGER PRIMARY KEY,
+    class_id INTEGER NOT NULL REFERENCES scan_classes(id),
+    run_id INTEGER NOT NULL REFERENCES scan_runs(id),
+    audit_id INTEGER REFERENCES scan_audits(id),
+    source TEXT NOT NULL CHECK (source IN ('audit', 'retention')),
+    code TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    path TEXT NOT NULL,
+    message TEXT NOT NULL,
+    details_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scan_findings_by_audit ON scan_findings(audit_id);
+CREATE INDEX IF NOT EXISTS scan_findings_by_run ON scan_findings(run_id, code);
+CREATE TABLE IF NOT EXISTS scan_outcomes (
+    run_id INTEGER NOT NULL REFERENCES scan_runs(id),
+    class_id INTEGER NOT NULL REFERENCES scan_classes(id),
+    outcome TEXT NOT NULL CHECK (outcome IN
+        ('new', 'changed', 'reaudit', 'unchanged', 'pending', 'removed', 'error')),
+    detail TEXT,
+    audit_id INTEGER REFERENCES scan_audits(id),
+    PRIMARY KEY (run_id, class_id)
+);
+"""
+
+# Footage fingerprints of every audited class, to find footage reused across classes (QA05).
+_FOOTAGE = """
+CREATE TABLE IF NOT EXISTS footage_clips (
+    id INTEGER PRIMARY KEY,
+    class_key TEXT NOT NULL,
+    class_folder TEXT NOT NULL,
+    path TEXT NOT NULL,
+    audited TEXT NOT NULL,
+    fingerprint BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS footage_clips_class ON footage_clips(class_key);
+CREATE TABLE IF NOT EXISTS footage_bands (
+    key INTEGER NOT NULL,
+    clip INTEGER NOT NULL REFERENCES footage_clips(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS footage_bands_key ON footage_bands(key);
+"""
+
+# Tables of the databases that came before one workspace database, renamed on adoption.
+_LEGACY_SCAN = ("meta", "runs", "classes", "files", "audits", "findings", "outcomes")
+_LEGACY_FOOTAGE = {"clips": "footage_clips", "bands": "footage_bands"}
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_")}
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    return apply
+
+
+def _adopt(conn: sqlite3.Connection) -> None:
+    """Rename the tables of a nightly-scan database or a fingerprint store to their new names."""
+    tables = _tables(conn)
+    if {"runs", "outcomes"} <= tables and "users" not in tables:
+        conn.execute("DROP INDEX IF EXISTS findings_by_audit")
+        conn.execute("DROP INDEX IF EXISTS findings_by_run")
+        for name in _LEGACY_SCAN:
+            if name in tables:
+                conn.execute(f"ALTER TABLE {name} RENAME TO scan_{name}")
+    if set(_LEGACY_FOOTAGE) <= tables and "users" not in tables:
+        conn.execute("DROP INDEX IF EXISTS clips_class")
+        conn.execute("DROP INDEX IF EXISTS bands_key")
+        for old, new in _LEGACY_FOOTAGE.items():
+            conn.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: its version, a name for people, and what it does."""
+
+    version: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "adopt the databases of earlier versions", _adopt),
+    Migration(2, "web service: accounts, uploaded classes, audits, evidence", _script(_SERVICE)),
+    Migration(3, "nightly scan state", _script(_SCAN)),
+    Migration(4, "footage fingerprints", _script(_FOOTAGE)),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def version(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of an open database (0: new or of an earlier version)."""
+    tables = _tables(conn)
+    if "schema_migrations" in tables:
+        row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+    ours = {"users", "runs", "clips", "meta"}
+    if tables and not tables & ours:
+        raise StoreError(f"{path}: an SQLite database, but not one of video-audit's")
+    return 0
+
+
+def check_current(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a database this program cannot read as it stands (older or newer schema)."""
+    found = version(conn, path)
+    if found > LATEST:
+        raise StoreError(_newer(path, found))
+    if found < LATEST:
+        raise StoreError(
+            f"{path}: written by an earlier video-audit (schema {found}); any command that "
+            "writes to the workspace (for example `video-audit users list`) upgrades it"
+        )
+
+
+def upgrade(conn: sqlite3.Connection, path: Path) -> list[Migration]:
+    """Apply the migrations this database lacks, in order, in one transaction; those applied."""
+    if version(conn, path) == LATEST:  # the common case: no write lock taken
+        return []
+    with transaction(conn):
+        found = version(conn, path)  # again, under the lock: another process may have done it
+        if found > LATEST:
+            raise StoreError(_newer(path, found))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)"
+        )
+        applied = [m for m in MIGRATIONS if m.version > found]
+        for step in applied:
+            step.apply(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)",
+                (step.version, step.name, now()),
+            )
+        # Earlier versions read these two: they now refuse this database instead of misreading it.
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(LATEST),)
+        )
+        conn.execute(f"PRAGMA user_version = {LATEST}")
+    return applied
+
+
+def _newer(path: Path, found: int) -> str:
+    return (
+        f"{path}: written by a newer video-audit (schema {found}, this one knows {LATEST}); "
+        "upgrade video-audit first"
+    )
