@@ -26,6 +26,23 @@ def run(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None):
     )
 
 
+def add_inspector(cwd: Path, env: dict[str, str]):
+    """`users add 王检查 --role inspector`, the password on stdin, as docs/web.md does it."""
+    added = run(
+        "users",
+        "add",
+        "王检查",
+        "--role",
+        "inspector",
+        "--password-stdin",
+        cwd=cwd,
+        env=env,
+        stdin=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    return added
+
+
 def test_the_rule_option_then_variable_then_the_per_user_default(tmp_path: Path) -> None:
     env = {"XDG_DATA_HOME": str(tmp_path / "xdg")}
     assert Workspace.locate(None, env) == Workspace(tmp_path / "xdg" / "video-audit", "default")
@@ -55,18 +72,7 @@ def test_evidence_verify_without_a_workspace_exits_2_and_creates_nothing(tmp_pat
 
 def test_an_empty_evidence_log_is_not_called_intact(tmp_path: Path) -> None:
     env = {**os.environ, "VIDEO_AUDIT_DATA": str(tmp_path / "ws")}
-    added = run(
-        "users",
-        "add",
-        "王检查",
-        "--role",
-        "inspector",
-        "--password-stdin",
-        cwd=tmp_path,
-        env=env,
-        stdin=PASSWORD + "\n",
-    )
-    assert added.returncode == 0, added.stderr
+    added = add_inspector(tmp_path, env)
     assert f"工作区：{tmp_path / 'ws'}" in added.stderr and "新建" in added.stderr
     result = run("evidence", "verify", cwd=tmp_path, env=env)
     assert result.returncode == 0
@@ -135,18 +141,7 @@ def test_following_docs_web_md_the_inspector_logs_in(tmp_path: Path) -> None:
         "VIDEO_AUDIT_DATA": str(tmp_path / "srv"),
         "VIDEO_AUDIT_AUDIT_WORKERS": "1",
     }
-    added = run(
-        "users",
-        "add",
-        "王检查",
-        "--role",
-        "inspector",
-        "--password-stdin",
-        cwd=here,
-        env=env,
-        stdin=PASSWORD + "\n",
-    )
-    assert added.returncode == 0, added.stderr
+    add_inspector(here, env)
     with serving([], there, env) as (base, said):
         assert any(str(tmp_path / "srv") in line for line in said)
         assert not any("没有任何账号" in line for line in said)
