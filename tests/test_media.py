@@ -127,3 +127,17 @@ def test_audio_only_mp4_has_no_video(tmp_path: Path) -> None:
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     assert probe(path).problem == "no_video"
+
+
+def test_an_unknown_codec_is_a_problem_of_that_clip_not_a_crash(
+    tmp_path: Path, make_clip: Callable[[Path, str], Path]
+) -> None:
+    """A sample entry renamed from avc1 to an unknown fourcc: FFmpeg opens it, cannot decode it."""
+    clip = make_clip(tmp_path / "ok.mp4", "roll")
+    data = clip.read_bytes()
+    assert data.count(b"avc1") >= 1
+    broken = tmp_path / "zzzz.mp4"
+    broken.write_bytes(data.replace(b"avc1", b"zzzz"))
+    info = probe(broken)
+    assert info.problem == "corrupt" and info.error
+    assert "zzzz" in info.error or "codec" in info.error.lower()

@@ -136,7 +136,10 @@ def probe(path: Path, now: float | None = None) -> MediaInfo:
     if info.container in _NOT_VIDEO.values():
         info.problem, info.error = "no_video", info.container
         return info
-    _probe_stream(path, info)
+    try:
+        _probe_stream(path, info)
+    except Exception as exc:  # whatever else a hostile file does: a problem of this clip only
+        info.problem, info.error = "corrupt", _short(exc) or type(exc).__name__
     if info.problem is None and info.container in ("mp4", "mov", "3gp"):
         try:
             if not iso_boxes_complete(path, before.st_size):
@@ -176,6 +179,9 @@ def _probe_stream(path: Path, info: MediaInfo) -> None:
                 info.problem = "no_video"
                 return
             stream = container.streams.video[0]
+            if stream.codec_context is None:  # a sample entry FFmpeg has no decoder for
+                info.problem, info.error = "corrupt", "unknown video codec / 未知的视频编码"
+                return
             info.codec = stream.codec_context.name
             info.width, info.height = stream.width or None, stream.height or None
             if stream.average_rate:
