@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -46,11 +47,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         workspace.root.mkdir(parents=True, exist_ok=True)
         store = await run_in_threadpool(Store, workspace.db)
         if not await run_in_threadpool(store.users):
+            where = shlex.quote(str(workspace.root))
             log.warning(
-                "工作区 %s 中还没有任何账号 / no accounts yet: "
-                "video-audit users add 名字 --role admin --data %s",
+                "注意：工作区 %s 中还没有任何账号，无法登录。先新建一个：\n  %s\n"
+                "note: the workspace has no accounts yet; nobody can log in until you add one "
+                "(the command above).",
                 workspace.root,
-                workspace.root,
+                f"video-audit users add 名字 --role admin --data {where}",
             )
         uploads = Uploads(
             workspace.root, Limits(settings.max_upload_bytes, settings.max_upload_files)

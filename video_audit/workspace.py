@@ -42,10 +42,6 @@ _SOURCE_TEXT = {
 }
 
 
-class WorkspaceMissing(Exception):
-    """A command that needs an existing workspace found none where it looked."""
-
-
 def default_root(env: Mapping[str, str] | None = None) -> Path:
     """The per-user default: $XDG_DATA_HOME/video-audit, else ~/.local/share/video-audit."""
     env = os.environ if env is None else env
@@ -95,12 +91,6 @@ class Workspace:
     def exists(self) -> bool:
         """Whether a workspace is here (its database exists)."""
         return self.db.is_file()
-
-    def require(self) -> Workspace:
-        """This workspace, or WorkspaceMissing naming where it looked."""
-        if not self.exists():
-            raise WorkspaceMissing(self.missing_message())
-        return self
 
     def describe(self, lang: str = "zh", created: bool = False) -> str:
         """One line: which workspace a command uses and why (and whether it was just made)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,26 +38,34 @@ data_option = click.option(
 )
 
 
-def open_workspace(
-    data: Path | None, *, create: bool, lang: str = "zh", announce: bool = True
-) -> tuple[Workspace, Store]:
-    """The workspace by the one rule, said on stderr, and its database (upgraded if older).
+def find_workspace(data: Path | None, *, create: bool, lang: str) -> tuple[Workspace, str]:
+    """The workspace by the one rule, and the line that says which (and whether it is new).
 
-    A command that only reads (create=False) exits 2 with one line when there is none. A
-    command that may still fail with its one line passes announce=False and calls announce().
+    A command that only reads (create=False) exits 2 with one line when there is none.
     """
-    from video_audit.store import Store, StoreError
-    from video_audit.workspace import Workspace, WorkspaceMissing
+    from video_audit.workspace import Workspace
 
     workspace = Workspace.locate(data)
     existed = workspace.exists()
     if not existed and not create:
-        try:
-            workspace.require()
-        except WorkspaceMissing as exc:
-            fail(str(exc))
+        fail(workspace.missing_message())
     if workspace.root.exists() and not workspace.root.is_dir():
         fail(f"{workspace.root}: 不是文件夹 / not a folder")
+    return workspace, workspace.describe(lang, created=not existed)
+
+
+@contextmanager
+def workspace_store(
+    data: Path | None, *, create: bool, lang: str = "zh", announce: bool = True
+) -> Iterator[tuple[Workspace, Store, str]]:
+    """The workspace, its database (upgraded if older) and the line saying which; closed after.
+
+    With announce the line is said on stderr at once; a command that may still fail with its
+    one-line error says it itself once it succeeded.
+    """
+    from video_audit.store import Store, StoreError
+
+    workspace, said = find_workspace(data, create=create, lang=lang)
     try:
         store = Store(workspace.db)
     except (StoreError, OSError) as exc:
@@ -63,5 +73,8 @@ def open_workspace(
     except Exception as exc:  # sqlite3.DatabaseError: locked, disk I/O
         fail(f"{workspace.db}: {exc}")
     if announce:
-        click.echo(workspace.describe(lang, created=not existed), err=True)
-    return workspace, store
+        click.echo(said, err=True)
+    try:
+        yield workspace, store, said
+    finally:
+        store.close()

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from video_audit.cli.common import LANGS, data_option, default_lang, fail, open_workspace
-from video_audit.workspace import Workspace
+from video_audit.cli.common import LANGS, data_option, default_lang, fail, workspace_store
 
 
 @click.command()
@@ -40,19 +39,16 @@ def screenshot(
         fail(str(exc))
     if not video.is_file():
         fail(f"{video}: no such file")
-    existed = Workspace.locate(data).exists()
-    workspace, store = open_workspace(data, create=True, lang=lang, announce=False)
-    try:
-        log = EvidenceLog(store, workspace.evidence_dir)
-        record = log.capture(video, at, by or getpass.getuser(), note)
-        write_atomic(out, log.path_of(record["png"]).read_bytes())
-    except ScreenshotError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename or out}: {exc.strerror or exc}")
-    finally:
-        store.close()
-    click.echo(workspace.describe(lang, created=not existed), err=True)
+    with workspace_store(data, create=True, lang=lang, announce=False) as (workspace, store, said):
+        try:
+            log = EvidenceLog(store, workspace.evidence_dir)
+            record = log.capture(video, at, by or getpass.getuser(), note)
+            write_atomic(out, log.path_of(record["png"]).read_bytes())
+        except ScreenshotError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{exc.filename or out}: {exc.strerror or exc}")
+    click.echo(said, err=True)
     click.echo(
         f"#{record['seq']}  {time_code(record['frame_time'])}  pts {record['pts']}  "
         f"{video.name}  SHA-256 {record['source_sha256'][:16]}…  → {out}"
@@ -71,10 +67,7 @@ def evidence_verify(data: Path | None, lang: str) -> None:
     """校验证据链（0 完好，1 被改动，2 找不到工作区）/ verify the log (0 intact, 1 tampered)."""
     from video_audit.evidence import EvidenceLog
 
-    workspace, store = open_workspace(data, create=False, lang=lang)
-    try:
+    with workspace_store(data, create=False, lang=lang) as (workspace, store, _):
         verdict = EvidenceLog(store, workspace.evidence_dir).verify()
-    finally:
-        store.close()
     click.echo(verdict.message(lang), err=not verdict.ok)
     sys.exit(0 if verdict.ok else 1)

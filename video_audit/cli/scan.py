@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from video_audit.cli.common import LANGS, data_option, default_lang, fail
+from video_audit.cli.common import LANGS, data_option, default_lang, fail, find_workspace
 from video_audit.settings import AuditSettings
 
 _WORDS: dict[str, dict[str, str]] = {
@@ -166,17 +166,12 @@ def scan(
 def _database(db: Path | None, data: Path | None, lang: str, create: bool) -> tuple[Path, str]:
     """--db FILE as given, else the workspace's database (by the rule every command follows),
     and the line that says which; it is printed once the scan could run (errors stay one line)."""
-    from video_audit.workspace import Workspace
-
-    if db is not None:
-        if data is not None:
-            fail("--db 与 --data 只能给一个 / give --db or --data, not both")
-        return db, _say(lang, "database", db=db.resolve())
-    workspace = Workspace.locate(data)
-    existed = workspace.exists()
-    if not existed and not create:
-        fail(workspace.missing_message())
-    return workspace.db, workspace.describe(lang, created=not existed)
+    if db is None:
+        workspace, said = find_workspace(data, create=create, lang=lang)
+        return workspace.db, said
+    if data is not None:
+        fail("--db 与 --data 只能给一个 / give --db or --data, not both")
+    return db, _say(lang, "database", db=db.resolve())
 
 
 def _print_summary(db: Path, lang: str, run_id: int | None = None) -> None:

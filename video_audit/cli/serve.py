@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from video_audit.cli.common import LANGS, data_option, default_lang, fail, open_workspace
+from video_audit.cli.common import LANGS, data_option, default_lang, fail, workspace_store
 
 
 @click.command()
@@ -22,21 +22,8 @@ def serve(host: str, port: int, data: Path | None, workers: int | None, lang: st
     """启动检查人员网页服务 / run the inspector web service."""
     import uvicorn
 
-    workspace, store = open_workspace(data, create=True, lang=lang)
-    try:
-        accounts = len(store.users())
-    finally:
-        store.close()
-    if not accounts:
-        hint = _quoted_data(workspace.root) if workspace.source == "option" else ""
-        command = f"video-audit users add 名字 --role admin{hint}"
-        click.echo(
-            "注意：工作区中还没有任何账号，无法登录。先新建一个：\n"
-            f"  {command}\n"
-            "note: the workspace has no accounts yet; nobody can log in until you add one "
-            "(the command above).",
-            err=True,
-        )
+    with workspace_store(data, create=True, lang=lang) as (workspace, _, _):
+        pass  # made or upgraded here, so a problem is one line before the server starts
     # The app reads the same workspace: hand it over by the variable the rule reads second.
     os.environ["VIDEO_AUDIT_DATA"] = str(workspace.root)
     if workers is not None:
@@ -44,11 +31,6 @@ def serve(host: str, port: int, data: Path | None, workers: int | None, lang: st
     click.echo(f"video-audit → http://{host}:{port}/", err=True)
     # The app lives in api/ (video_audit never imports it): uvicorn loads it by name.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
-
-
-def _quoted_data(root: Path) -> str:
-    text = str(root)
-    return f" --data '{text}'" if any(c in text for c in " '\"$") else f" --data {text}"
 
 
 @click.group()
@@ -89,13 +71,11 @@ def users_add(
             fail("两次输入的密码不一致 / the passwords differ")
     if len(password) < 8:
         fail("密码至少 8 个字符 / a password needs at least 8 characters")
-    _, store = open_workspace(data, create=True, lang=lang)
-    try:
-        store.add_user(name.strip(), role, institution, PasswordHasher().hash(password))
-    except ValueError as exc:
-        fail(str(exc))
-    finally:
-        store.close()
+    with workspace_store(data, create=True, lang=lang) as (_, store, _):
+        try:
+            store.add_user(name.strip(), role, institution, PasswordHasher().hash(password))
+        except ValueError as exc:
+            fail(str(exc))
     click.echo(f"已创建账号 {name}（{role}）/ account {name} added")
 
 
@@ -104,9 +84,6 @@ def users_add(
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def users_list(data: Path | None, lang: str) -> None:
     """列出账号 / list accounts."""
-    _, store = open_workspace(data, create=False, lang=lang)
-    try:
+    with workspace_store(data, create=False, lang=lang) as (_, store, _):
         for row in store.users():
             click.echo(f"{row['name']}\t{row['role']}\t{row['institution'] or ''}")
-    finally:
-        store.close()
