@@ -171,10 +171,14 @@ def run_audit(
     _drop_changed(ctx)
     ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
     store = _fingerprint_store(ctx)
-    findings = [f for group in checks() for f in group(ctx)]
-    if store is not None:
-        with _store_errors(store):
-            store.remember(ctx.remember)  # the whole audit in one transaction
+    try:
+        findings = [f for group in checks() for f in group(ctx)]
+        if store is not None:
+            with _store_errors(store):
+                store.remember(ctx.remember)  # the whole audit in one transaction
+    finally:
+        if store is not None:
+            store.close()
     findings.sort(key=_sort_key)
     report = AuditReport(
         root=disc.root,

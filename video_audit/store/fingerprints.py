@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,15 +41,25 @@ def _bands(hashes: np.ndarray) -> list[int]:
 
 
 class FingerprintStore:
-    """Fingerprints of every class audited with this database (one write per audit)."""
+    """Fingerprints of every class audited with this database (one write per audit).
+
+    One connection for the store's life, opened on first use (an audit asks once per clip);
+    close() when done.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._conn: sqlite3.Connection | None = None
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(connect(self.path)) as db:
-            yield db
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def candidates(
         self, fingerprint: Fingerprint, class_key: str, limit: int = 50
@@ -59,20 +68,20 @@ class FingerprintStore:
         keys = _bands(fingerprint.hashes)
         if not keys or not self.path.exists():
             return []
-        with self._connect() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key INTEGER PRIMARY KEY)")
-            db.execute("DELETE FROM wanted")
-            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in keys])
-            rows = db.execute(
-                """
-                SELECT c.class_key, c.class_folder, c.path, c.audited, c.fingerprint, COUNT(*) AS n
-                FROM footage_bands b JOIN wanted w ON w.key = b.key
-                JOIN footage_clips c ON c.id = b.clip
-                WHERE c.class_key != ?
-                GROUP BY c.id ORDER BY n DESC LIMIT ?
-                """,
-                (class_key, limit),
-            ).fetchall()
+        db = self._db()
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM wanted")
+        db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(k,) for k in keys])
+        rows = db.execute(
+            """
+            SELECT c.class_key, c.class_folder, c.path, c.audited, c.fingerprint, COUNT(*) AS n
+            FROM footage_bands b JOIN wanted w ON w.key = b.key
+            JOIN footage_clips c ON c.id = b.clip
+            WHERE c.class_key != ?
+            GROUP BY c.id ORDER BY n DESC LIMIT ?
+            """,
+            (class_key, limit),
+        ).fetchall()
         return [StoredClip(r[0], r[1], r[2], r[3], Fingerprint.from_bytes(r[4])) for r in rows]
 
     def remember(
@@ -80,7 +89,7 @@ class FingerprintStore:
     ) -> None:
         """Replace what the store holds for each (key, folder, clips) class, in one transaction."""
         audited = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        with self._connect() as db, transaction(db):
+        with transaction(self._db()) as db:
             for class_key, class_folder, clips in classes:
                 db.execute("DELETE FROM footage_clips WHERE class_key = ?", (class_key,))
                 self._insert(db, class_key, class_folder, audited, clips)
