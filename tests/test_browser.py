@@ -9,18 +9,14 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web_fixtures import PASSWORD, PREFIX_A, write_small_class
+from tests.web_fixtures import CLI, PASSWORD, PREFIX_A, serving, write_small_class
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,15 +36,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cli(*args: str, stdin: str | None = None, env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "video_audit.cli", *args],
+        [*CLI, *args],
         input=stdin,
         text=True,
         check=True,
@@ -72,40 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdin=PASSWORD + "\n",
         env=env,
     )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "video_audit.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=1) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    err = proc.stderr.read().decode() if proc.stderr else ""
-                    raise AssertionError(err) from None
-                time.sleep(0.2)
+    with serving([], data.parent, env) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _shot(page: Any, name: str) -> None:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from tests.web_fixtures import CLI, serving
 from video_audit.workspace import Workspace
 
-CLI = [sys.executable, "-m", "video_audit.cli"]
 PASSWORD = "correct horse 8"
 
 
@@ -77,42 +72,6 @@ def test_an_empty_evidence_log_is_not_called_intact(tmp_path: Path) -> None:
     result = run("evidence", "verify", cwd=tmp_path, env=env)
     assert result.returncode == 0
     assert "完好" not in result.stdout and "还没有任何记录" in result.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
-    """`video-audit serve` on a free loopback port; (base URL, the stderr lines read so far)."""
-    port = _free_port()
-    err = tmp_log = cwd / f"serve-{port}.log"
-    with tmp_log.open("wb") as log:
-        proc = subprocess.Popen(
-            [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/health", timeout=1):
-                        break
-                except OSError:
-                    assert proc.poll() is None, err.read_text()
-                    assert time.monotonic() < deadline, err.read_text()
-                    time.sleep(0.2)
-            yield base, err.read_text().splitlines()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def _login(base: str, name: str, password: str) -> int:

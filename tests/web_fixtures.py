@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +29,45 @@ PREFIX_B = "长治市华森职业培训学校2024年第3期电工培训班"
 INSTITUTION_A = "壶关县鑫达职业培训学校"
 INSTITUTION_B = "长治市华森职业培训学校"
 PASSWORD = "correct horse battery"
+CLI = [sys.executable, "-m", "video_audit.cli"]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
+    """`video-audit serve` on a free loopback port, run as a user would; (base URL, what it had
+    said on stderr by the time /health answered). Its whole stderr is kept in CWD."""
+    port = free_port()
+    said = cwd / f"serve-{port}.log"
+    with said.open("wb") as log:
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/health", timeout=1):
+                        break
+                except OSError:
+                    assert proc.poll() is None, said.read_text()
+                    assert time.monotonic() < deadline, said.read_text()
+                    time.sleep(0.2)
+            yield base, said.read_text().splitlines()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
 
 
 def write_small_class(parent: Path, prefix: str = PREFIX_A, days: int = 1, seed: int = 0) -> Path:
