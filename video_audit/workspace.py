@@ -103,13 +103,13 @@ class Workspace:
         """Where it looked, how to choose another, and an older data folder if one is here."""
         why = _SOURCE_TEXT["zh"][self.source]
         message = (
-            f"找不到工作区：{self.root}（{why}）中没有 {DB_NAME}；"
-            f"用 --data 目录 或环境变量 {ENV} 指定 / no workspace at {self.root}"
+            f"找不到工作区：{self.root}（{why}）下没有数据库 {DB_NAME}。"
+            f"请用 --data 目录 或环境变量 {ENV} 指明工作区"
         )
         legacy = Path.cwd() / LEGACY_FOLDER / DB_NAME
         if legacy.is_file() and legacy.parent.resolve() != self.root:
             message += f"（当前目录下有旧版数据目录，可用 --data {legacy.parent}）"
-        return message
+        return f"{message} / no workspace at {self.root}"
 
 
 def _absolute(path: Path) -> Path:
