@@ -117,3 +117,15 @@ def test_serve_on_a_workspace_without_accounts_says_how_to_add_one(tmp_path: Pat
         assert "没有任何账号" in text
         assert f"video-audit users add 名字 --role admin --data '{data}'" in text
     assert (data / "video-audit.sqlite").is_file()
+
+
+def test_an_older_data_folder_here_is_pointed_at_not_used(tmp_path: Path) -> None:
+    """Earlier versions kept ./video-audit-data: the command names it, and neither uses it nor
+    silently starts another chain."""
+    old = tmp_path / "video-audit-data"
+    old.mkdir()
+    (old / "video-audit.sqlite").write_bytes(b"")
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    result = run("evidence", "verify", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert f"--data {old}" in result.stderr and len(result.stderr.strip().splitlines()) == 1
