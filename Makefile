@@ -7,7 +7,7 @@ SAMPLES := sample_videos
 GOOD := 壶关县鑫达职业培训学校2024年第1期中式面点师培训班
 BAD  := 长治市华森职业培训学校2024年第3期电工培训班
 
-.PHONY: install demo test lint bench docs clean
+.PHONY: install system-fonts system-browser demo test lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+# What a bare Debian/Ubuntu lacks (a CJK font; Chromium for the browser test): installed with
+# apt-get when this machine allows it, else one line saying what to install (tools/system-packages).
+system-fonts:
+	@sh tools/system-packages fonts
+
+system-browser:
+	@sh tools/system-packages browser
+
+demo: install system-fonts
 	$(BIN)/video-audit sample $(SAMPLES)
 	@echo; echo "== 合格班级 / compliant class (expect exit 0) =="
 	$(BIN)/video-audit check "$(SAMPLES)/$(GOOD)"
@@ -27,7 +35,7 @@ demo: install
 	$(BIN)/video-audit check $(SAMPLES) --format html --out out/report.html; test $$? -le 1
 	@echo "HTML: out/report.html"
 
-test: install
+test: install system-fonts system-browser
 	$(BIN)/pytest -q
 
 lint: install
