@@ -2,7 +2,8 @@
 
 ASCII layouts are drawn with OpenCV's own fonts; layouts with Chinese characters need a CJK
 font from the system (`fc-list :lang=zh`; Debian: fonts-noto-cjk or fonts-wqy-microhei, which
-the project's CI and Docker image install) and are drawn with Pillow.
+`make demo`, `make test` (tools/system-packages) and the Docker image install) and are drawn
+with Pillow.
 """
 
 from __future__ import annotations
