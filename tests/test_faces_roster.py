@@ -1,4 +1,4 @@
-"""The roster: UTF-8 / GBK CSV, Chinese / English headers, photos, bad rows named, IDs masked."""
+"""The roster: CSV / XLSX / XLS, Chinese / English headers, photos, bad rows named, IDs masked."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.rosters import write_xls, write_xlsx
 from video_audit.faces.embedded import EmbeddedEngine
 from video_audit.faces.roster import RosterError, enrol, mask_id, parse_roster, stranger_floor
 from video_audit.faces.settings import face_settings
@@ -83,7 +84,7 @@ def test_several_photos_per_person(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("header", "rows", "message"),
     [
-        (["证件号", "姓名", "照片"], ROWS, "header lacks role"),
+        (["序号", "姓名", "照片"], [("1", "王芳", "")], "header lacks id"),
         (["证件号", "姓名", "角色", "照片"], [("1404", "王芳", "厨师", "")], "row 2: unknown role"),
         (["证件号", "姓名", "角色", "照片"], [("", "王芳", "学员", "")], "row 2: needs an ID"),
         (
@@ -169,3 +170,130 @@ def test_enrolment_is_cached_by_photo_hash_and_engine(
     # Strangers on a roster are well apart: the class's calibration floor.
     floor = stranger_floor(roster, engine)
     assert floor is not None and floor > engine.thresholds.review
+
+
+# --- rosters as institutions keep them: Excel and WPS workbooks --------------------------------
+XL_HEADER = ["序号", "姓名", "性别", "身份证号码", "联系电话"]
+XL_ROWS = [
+    (1, "王芳", "女", "140423199001011234", "13800000001"),
+    (2, "李  娜", "女", "'140423199203052345 ", "13800000002"),
+    (None, None, None, None, None),
+    (3, "陈静", "女", "14042319800211567x", "13800000003"),
+]
+
+
+def test_xlsx_with_a_title_row_and_no_role_column(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "花名册.xlsx", XL_HEADER, XL_ROWS)
+    roster = parse_roster(path)
+    # No role column: everyone on a sheet not named for staff is a trainee.
+    assert [(e.name, e.id, e.role, e.rows) for e in roster.entries] == [
+        ("王芳", "140423199001011234", "trainee", [3]),
+        ("李娜", "140423199203052345", "trainee", [4]),
+        ("陈静", "14042319800211567X", "trainee", [6]),
+    ]
+
+
+def test_xlsx_errors_name_the_sheets_own_row(tmp_path: Path) -> None:
+    rows = [*XL_ROWS, (4, "张伟", "男", None, None)]
+    path = write_xlsx(tmp_path / "学员名单.xlsx", XL_HEADER, rows)
+    with pytest.raises(RosterError, match=r"学员名单\.xlsx: row 7: needs an ID and a name"):
+        parse_roster(path)
+
+
+def test_xls_with_a_title_row_and_photos_named_by_id_or_name(tmp_path: Path) -> None:
+    header = ["学号", "姓名", "类别", "备注"]
+    rows: list[tuple[object, ...]] = [(20240001.0, "王芳", "学员", None)]
+    rows += [(20240002, "李娜", "学员", None), (20240003, "陈静", "教师", "外聘")]
+    path = write_xls(tmp_path / "花名册.xls", header, rows)
+    assert path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # a real BIFF compound file
+    (tmp_path / "照片").mkdir()
+    (tmp_path / "照片" / "20240001.jpg").write_bytes(roster_photo(0))
+    (tmp_path / "照片" / "李娜.JPG").write_bytes(roster_photo(1))
+    roster = parse_roster(path)
+    assert [(e.id, e.name, e.role, e.rows) for e in roster.entries] == [
+        ("20240001", "王芳", "trainee", [3]),
+        ("20240002", "李娜", "trainee", [4]),
+        ("20240003", "陈静", "teacher", [5]),
+    ]
+    assert [[p.name for p in e.photos] for e in roster.entries] == [
+        ["20240001.jpg"],
+        ["李娜.JPG"],
+        [],
+    ]
+
+
+def test_content_decides_the_format_not_the_extension(tmp_path: Path) -> None:
+    xls = write_xls(tmp_path / "a.xls", ["证件号", "姓名"], [("140423199001011234", "王芳")])
+    renamed = tmp_path / "名册.xlsx"
+    renamed.write_bytes(xls.read_bytes())
+    assert [e.name for e in parse_roster(renamed).entries] == ["王芳"]
+
+
+@pytest.mark.parametrize("writer", ["xlsx", "xls", "csv"])
+def test_ids_that_excel_stored_as_numbers_are_reported_not_mangled(
+    tmp_path: Path, writer: str
+) -> None:
+    header = ["姓名", "身份证号"]
+    rows: list[tuple[object, ...]] = [("王芳", "140423199001011234"), ("李娜", 140423199203052345)]
+    if writer == "xlsx":
+        path = write_xlsx(tmp_path / "花名册.xlsx", header, rows)
+        row = 4
+    elif writer == "xls":
+        path = write_xls(tmp_path / "花名册.xls", header, rows)
+        row = 4
+    else:  # what Excel writes when such a sheet is saved as CSV
+        scientific = [("王芳", "140423199001011234"), ("李娜", "1.40423E+17")]
+        path = write_csv(tmp_path / "名册.csv", header, scientific, "gbk")
+        row = 3
+    with pytest.raises(RosterError, match=f"row {row}: ID .* stored as a number") as err:
+        parse_roster(path)
+    assert "文本" in str(err.value)
+
+
+def test_pictures_placed_on_the_rows_are_the_photos(tmp_path: Path, engine: EmbeddedEngine) -> None:
+    header = ["姓名", "身份证号", "照片"]
+    rows = [("王芳", "140423199001011234", None), ("李娜", "140423199203052345", None)]
+    pictures = {"C3": roster_photo(0), "C4": roster_photo(1)}
+    path = write_xlsx(tmp_path / "学员花名册.xlsx", header, rows, pictures=pictures)
+    roster = parse_roster(path)
+    assert [[p.relative_to(path).as_posix() for p in e.photos] for e in roster.entries] == [
+        ["xl/media/image1.jpeg"],
+        ["xl/media/image2.jpeg"],
+    ]
+    assert enrol(roster, engine, None) == []
+    assert [len(e.embeddings) for e in roster.entries] == [1, 1]
+    floor = stranger_floor(roster, engine)
+    assert floor is not None and floor > engine.thresholds.review
+
+
+def test_teachers_on_their_own_sheet_and_photo_paths_from_the_institutions_computer(
+    tmp_path: Path,
+) -> None:
+    with_photos(tmp_path, {"王芳": 0, "陈静": 4})
+    path = write_xlsx(
+        tmp_path / "花名册.xlsx",
+        ["姓名", "身份证号", "照片"],
+        [("王芳", "140423199001011234", "D:\\培训\\照片\\王芳.jpg")],
+        sheets={"教师": (["姓名", "证件号码"], [("陈静", "140423198002115678")])},
+    )
+    roster = parse_roster(path)
+    assert [(e.name, e.role, e.sheet) for e in roster.entries] == [
+        ("王芳", "trainee", "学员"),
+        ("陈静", "teacher", "教师"),
+    ]
+    assert roster.entries[0].photos == [tmp_path / "照片" / "王芳.jpg"]
+    assert roster.entries[1].photos == [tmp_path / "照片" / "陈静.jpg"]  # found by name
+    bad = write_xlsx(
+        tmp_path / "b.xlsx",
+        ["姓名", "身份证号"],
+        [("王芳", "140423199001011234")],
+        sheets={"教师": (["姓名", "证件号码", "角色"], [("陈静", "1404", "厨师")])},
+    )
+    with pytest.raises(RosterError, match=r"sheet '教师': row 2: unknown role"):
+        parse_roster(bad)
+
+
+def test_a_damaged_workbook_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "花名册.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(RosterError, match="cannot read the workbook"):
+        parse_roster(tmp_path / "花名册.xlsx")

@@ -1,42 +1,81 @@
-"""The class roster (名册): CSV in UTF-8 or GBK, Chinese or English headers, photos per person."""
+"""The class roster (名册/花名册): CSV, XLSX or XLS, Chinese or English headers, photos per person.
+
+The header row may sit under a title row; columns may come in any order. Without a role column
+everyone on a sheet is a trainee, unless the sheet's or the file's name says it lists teachers
+(教师/老师/讲师) or managers (管理). A person's photos come from the photo column (a path), else
+from pictures placed on the person's row of the sheet, else from an image named by the person's
+ID number or name in a photo folder beside the roster (照片/, 相片/, photos/, 学员照片/).
+"""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from video_audit.faces.engine import FaceEngine, distances
+from video_audit.faces.sheets import Sheet, SheetError, embedded_in, photo_bytes, read_sheets
 
 Role = Literal["trainee", "teacher", "manager"]
 
+# Header words by priority: the first that a header row has decides the column.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "证件号", "学号", "身份证号", "身份证号码", "证件号码"),
-    "name": ("name", "姓名"),
-    "role": ("role", "角色", "身份"),
-    "photo": ("photo", "photos", "照片", "相片"),
+    "id": (
+        "id",
+        "身份证号",
+        "身份证号码",
+        "公民身份号码",
+        "身份证件号码",
+        "身份证",
+        "证件号",
+        "证件号码",
+        "学号",
+    ),
+    "name": ("name", "姓名", "学员姓名", "名字"),
+    "role": ("role", "角色", "身份", "类别", "人员类别", "人员类型", "类型"),
+    "photo": ("photo", "photos", "照片", "相片", "头像", "免冠照片", "照片文件"),
 }
 ROLES: dict[str, Role] = {
     "trainee": "trainee",
     "student": "trainee",
     "学员": "trainee",
     "学生": "trainee",
+    "培训学员": "trainee",
     "teacher": "teacher",
     "教师": "teacher",
     "老师": "teacher",
+    "讲师": "teacher",
+    "授课教师": "teacher",
+    "培训教师": "teacher",
     "manager": "manager",
     "管理人员": "manager",
     "管理员": "manager",
     "班主任": "manager",
 }
+# A sheet or file named like this lists staff, when it has no role column.
+STAFF_WORDS: tuple[tuple[str, Role], ...] = (
+    ("教师", "teacher"),
+    ("老师", "teacher"),
+    ("讲师", "teacher"),
+    ("管理", "manager"),
+    ("班主任", "manager"),
+)
+PHOTO_DIRS = ("照片", "相片", "photos", "学员照片")
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 PHOTO_SPLIT = re.compile(r"[;；|]")
+HEADER_ROWS = 20  # a header is looked for in this many rows from the top (title rows above it)
+EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number: longer IDs lose their tail
+_SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_TOKENS = re.compile(r"[\s_\-—.·,，()（）\[\]【】]+")
 
 
 class RosterError(ValueError):
@@ -54,6 +93,7 @@ class RosterEntry:
     rows: list[int]
     photo_rows: list[int] = field(default_factory=list)
     embeddings: list[np.ndarray] = field(default_factory=list)
+    sheet: str | None = None  # the worksheet it was read from, when the workbook has several
 
     @property
     def masked_id(self) -> str:
@@ -85,75 +125,188 @@ def mask_id(pid: str) -> str:
     return pid
 
 
-def _decode(data: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError(f"{path}: not UTF-8 or GBK text")
+def _header_word(value: Any) -> str:
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    return re.sub(r"\s+", "", text).strip("*").lower()
 
 
-def _columns(header: list[str], path: Path) -> dict[str, int]:
+def _columns(row: list[Any]) -> dict[str, int]:
+    cells = [_header_word(v) for v in row]
     found: dict[str, int] = {}
-    cells = [h.strip().lower() for h in header]
     for key, names in HEADERS.items():
-        for i, cell in enumerate(cells):
-            if cell in names:
-                found[key] = i
+        for word in names:
+            if word in cells:
+                found[key] = cells.index(word)
                 break
-    missing = [k for k in ("id", "name", "role") if k not in found]
-    if missing:
-        raise RosterError(
-            f"{path}: header lacks {', '.join(missing)} "
-            "(expected 证件号/id, 姓名/name, 角色/role, 照片/photo)"
-        )
     return found
 
 
-def parse_roster(path: Path) -> Roster:
-    """Read a roster CSV; raises RosterError naming the file and the row on bad content."""
+def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    """(index into sheet.rows, columns) of the first row naming an ID and a name column."""
+    for i, (_, row) in enumerate(sheet.rows[:HEADER_ROWS]):
+        cols = _columns(row)
+        if "id" in cols and "name" in cols:
+            return i, cols
+    return None
+
+
+def _id_text(value: Any, where: str) -> str:
+    """An ID cell as text; an ID that Excel stored as a number and cut short is an error."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            raise RosterError(f"{where}: ID {value!r} is not a whole number")
+        digits = str(int(value))
+        if len(digits) > EXCEL_DIGITS:
+            raise RosterError(_lost_digits(where, mask_id(digits)))
+        return digits
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    text = re.sub(r"\s+", "", text).lstrip("'‘’`")
+    if _SCIENTIFIC.match(text):
+        raise RosterError(_lost_digits(where, text))
+    return text[:-1] + "X" if len(text) == 18 and text.endswith("x") else text
+
+
+def _lost_digits(where: str, shown: str) -> str:
+    return (
+        f"{where}: ID {shown} was stored as a number, so Excel kept only its first "
+        f"{EXCEL_DIGITS} digits; set the ID column's format to text (文本) and type the IDs again"
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    return text.lstrip("'‘’`").strip()
+
+
+def _name_text(value: Any) -> str:
+    text = _text(value)
+    # Tables pad two-character names for alignment ("王  芳"): spaces are not part of a CJK name.
+    return re.sub(r"\s+", "", text) if _CJK.search(text) else re.sub(r"\s+", " ", text)
+
+
+def _default_role(*labels: str | None) -> Role:
+    for label in labels:
+        for word, role in STAFF_WORDS:
+            if label and word in label:
+                return role
+    return "trainee"
+
+
+def parse_roster(path: Path, photo_dirs: Sequence[str] = PHOTO_DIRS) -> Roster:
+    """Read a roster file; raises RosterError naming the file and the row on bad content.
+
+    PHOTO_DIRS are folders beside the roster searched for photos named by ID number or name.
+    """
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RosterError(f"{path}: cannot read roster: {exc.strerror or exc}") from exc
-    rows = list(csv.reader(io.StringIO(_decode(data, path))))
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        raise RosterError(f"{path}: empty roster")
-    cols = _columns(rows[0], path)
+        sheets = read_sheets(path)
+    except SheetError as exc:
+        raise RosterError(str(exc)) from exc
+    found = [(s, h) for s in sheets if (h := _header(s)) is not None]
+    if not found:
+        if not any(any(_text(c) for c in row) for s in sheets for _, row in s.rows):
+            raise RosterError(f"{path}: empty roster")
+        raise RosterError(
+            f"{path}: header lacks id, name (expected 证件号/身份证号/学号/id and 姓名/name; "
+            "角色/role and 照片/photo are optional)"
+        )
     entries: dict[str, RosterEntry] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for sheet, (start, cols) in found:
+        default = _default_role(sheet.name, path.stem)
+        header_ids = {_header_word(w) for w in HEADERS["id"]}
+        for number, row in sheet.rows[start + 1 :]:
+            _read_row(sheet, number, row, cols, default, header_ids, entries)
+    roster = Roster(path, list(entries.values()))
+    _find_photos(roster, [path.parent / d for d in photo_dirs])
+    return roster
 
-        def cell(key: str, row: list[str] = row) -> str:
-            i = cols.get(key)
-            return row[i].strip() if i is not None and i < len(row) else ""
 
-        pid, name, role_text = cell("id"), cell("name"), cell("role")
-        if not pid or not name:
-            raise RosterError(f"{path}: row {number}: needs an ID and a name")
-        role = ROLES.get(role_text.lower())
-        if role is None:
-            raise RosterError(
-                f"{path}: row {number}: unknown role {role_text!r} (学员/教师/管理人员)"
-            )
-        photos = [path.parent / p.strip() for p in PHOTO_SPLIT.split(cell("photo")) if p.strip()]
-        entry = entries.get(pid)
-        if entry is None:
-            entries[pid] = RosterEntry(pid, name, role, photos, [number], [number] * len(photos))
-        else:
-            if entry.name != name:
-                raise RosterError(f"{path}: row {number}: ID {mask_id(pid)} names two people")
-            entry.photos.extend(photos)
-            entry.rows.append(number)
-            entry.photo_rows.extend([number] * len(photos))
-    return Roster(path, list(entries.values()))
+def _read_row(
+    sheet: Sheet,
+    number: int,
+    row: list[Any],
+    cols: dict[str, int],
+    default: Role,
+    header_ids: set[str],
+    entries: dict[str, RosterEntry],
+) -> None:
+    where = f"{sheet.where}: row {number}"
+
+    def cell(key: str) -> Any:
+        i = cols.get(key)
+        return row[i] if i is not None and i < len(row) else None
+
+    raw_id, name = cell("id"), _name_text(cell("name"))
+    if _text(raw_id) == "" and not name:
+        return  # a blank row, or a note under the table outside the ID and name columns
+    if _header_word(raw_id) in header_ids:
+        return  # the header again (tables printed over several pages repeat it)
+    pid = _id_text(raw_id, where)
+    if not pid or not name:
+        raise RosterError(f"{where}: needs an ID and a name")
+    role_text = _text(cell("role")).lower()
+    role = ROLES.get(role_text) if role_text else default
+    if role is None:
+        raise RosterError(f"{where}: unknown role {role_text!r} (学员/教师/管理人员)")
+    photos = [
+        sheet.path.parent / p.strip().replace("\\", "/")
+        for p in PHOTO_SPLIT.split(_text(cell("photo")))
+        if p.strip()
+    ]
+    photos += sheet.pictures.get(number, [])
+    entry = entries.get(pid)
+    if entry is None:
+        entries[pid] = RosterEntry(
+            pid, name, role, photos, [number], [number] * len(photos), sheet=sheet.name
+        )
+        return
+    if entry.name != name:
+        raise RosterError(f"{where}: ID {mask_id(pid)} names two people")
+    entry.photos.extend(photos)
+    entry.rows.append(number)
+    entry.photo_rows.extend([number] * len(photos))
+
+
+def _find_photos(roster: Roster, folders: list[Path]) -> None:
+    """Photo paths that do not exist are looked for by file name beside the roster and in the
+    photo folders (a cell may hold a path on the institution's own computer, D:\\照片\\王芳.jpg);
+    people the table gives no photo get one named by their ID number or (unambiguous) name."""
+    images: list[Path] = []
+    for folder in folders:
+        try:
+            images += sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        except OSError:
+            continue
+    by_file = {p.name: p for p in reversed(images)}
+    names = Counter(e.name for e in roster.entries)
+    for entry in roster.entries:
+        for i, photo in enumerate(entry.photos):
+            if embedded_in(photo) is None and not photo.is_file():
+                beside = roster.path.parent / photo.name
+                entry.photos[i] = beside if beside.is_file() else by_file.get(photo.name, photo)
+        if entry.photos:
+            continue
+        keys = {entry.id} | ({entry.name} if names[entry.name] == 1 else set())
+        for image in images:
+            stem = unicodedata.normalize("NFKC", image.stem).strip()
+            if stem in keys or keys & set(_TOKENS.split(stem)):
+                entry.photos.append(image)
+                entry.photo_rows.append(entry.rows[0])
+
+
+def photo_label(photo: Path) -> str:
+    """How an error names a photo: its file name, or the picture inside the workbook."""
+    book = embedded_in(photo)
+    return f"{book.name}/{photo.name}" if book is not None else photo.name
 
 
 def read_photo(photo: Path) -> np.ndarray | None:
     """An RGB image from a photo file (any name, even non-ASCII), padded for the detector."""
     try:
-        data = np.frombuffer(photo.read_bytes(), np.uint8)
+        data = np.frombuffer(photo_bytes(photo), np.uint8)
     except OSError:
         return None
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
@@ -179,13 +332,15 @@ def enrol(roster: Roster, engine: FaceEngine, cache_dir: Path | None) -> list[st
     problems: list[str] = []
     for entry in roster.entries:
         entry.embeddings = []
+        book = str(roster.path) if entry.sheet is None else f"{roster.path}: sheet {entry.sheet!r}"
         if not entry.photos:
             problems.append(
-                f"{roster.path}: row {entry.rows[0]}: {entry.name} has no photo (照片 column)"
+                f"{book}: row {entry.rows[0]}: {entry.name} has no photo (照片 column, a picture"
+                " on the row, or a photo named by ID number or name in 照片/)"
             )
             continue
         for photo, row in zip(entry.photos, entry.photo_rows, strict=True):
-            where = f"{roster.path}: row {row}: photo {photo.name}"
+            where = f"{book}: row {row}: photo {photo_label(photo)}"
             vector, problem = _enrol_photo(photo, engine, cache_dir)
             if problem:
                 problems.append(f"{where}: {problem}")
@@ -198,7 +353,7 @@ def _enrol_photo(
     photo: Path, engine: FaceEngine, cache_dir: Path | None
 ) -> tuple[np.ndarray | None, str | None]:
     try:
-        digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+        digest = hashlib.sha256(photo_bytes(photo)).hexdigest()
     except OSError:
         return None, "missing or unreadable"
     cached = cache_dir / engine.cache_key / f"{digest}.npy" if cache_dir else None
