@@ -12,6 +12,7 @@ import shutil
 import stat
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,50 @@ class Staged:
     folder: str
     files: int
     size: int
+
+
+_UTF8_FLAG = 0x800
+_UNICODE_PATH_FIELD = 0x7075  # Info-ZIP's UTF-8 copy of the name, for tools without the flag
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's real name. Without the UTF-8 flag, Python reads names as CP437; Windows'
+    built-in zip writes them in the system code page (CP936/GBK on Chinese Windows). The raw
+    bytes are recovered and read as, in order: Info-ZIP's UTF-8 name field, UTF-8 (tools that
+    write it without the flag), GB18030 (a superset of GBK/CP936), else CP437 as before."""
+    if info.flag_bits & _UTF8_FLAG:
+        return info.filename
+    raw = info.orig_filename.encode("cp437", errors="replace")
+    unicode_path = _unicode_path(info.extra, raw)
+    if unicode_path is not None:
+        return unicode_path
+    if raw.isascii():
+        return info.filename
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
+
+
+def _unicode_path(extra: bytes, raw: bytes) -> str | None:
+    """The name in an Info-ZIP Unicode Path extra field, when it belongs to this raw name."""
+    offset = 0
+    while offset + 4 <= len(extra):
+        kind = int.from_bytes(extra[offset : offset + 2], "little")
+        size = int.from_bytes(extra[offset + 2 : offset + 4], "little")
+        body = extra[offset + 4 : offset + 4 + size]
+        offset += 4 + size
+        if kind != _UNICODE_PATH_FIELD or len(body) < 5 or body[0] != 1:
+            continue
+        if int.from_bytes(body[1:5], "little") != zlib.crc32(raw):
+            return None  # the name was changed after the field was written: not trusted
+        try:
+            return body[5:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
 
 
 def safe_parts(name: str) -> list[str]:
@@ -133,6 +178,8 @@ class Uploads:
             except (zipfile.BadZipFile, OSError) as exc:
                 raise UploadRefused(f"{zip_name}：不是有效的 zip 文件 / not a valid zip") from exc
             with zf:
+                for info in zf.infolist():
+                    info.filename = entry_name(info)  # GBK names from Windows, read as such
                 entries = [i for i in zf.infolist() if safe_parts(i.filename)[0] not in SKIPPED_TOP]
                 self._check_zip(entries)
                 count, size = 0, 0

@@ -19,6 +19,7 @@ from tests.web_fixtures import (
     PREFIX_A,
     bearer,
     folder_files,
+    legacy_zip,
     service,
     upload_folder,
     upload_zip,
@@ -116,6 +117,28 @@ def test_zip_of_a_folders_contents_is_named_after_the_zip(client: TestClient, sm
     res = upload_zip(client, zip_bytes(entries), h, name=f"{PREFIX_A}.zip")
     assert res.status_code == 201, res.text
     assert res.json()["name"] == PREFIX_A
+
+
+@pytest.mark.parametrize("codec", ["gbk", "gb18030", "utf-8"])
+def test_zip_from_chinese_windows_keeps_its_chinese_names(
+    client: TestClient, small_class: Path, codec: str
+):
+    """Windows' built-in zip writes GBK names without the UTF-8 flag (others write UTF-8
+    without it): the class, its institution and every clip name come through as written."""
+    h = bearer(client, "inspector")
+    entries = [(rel, p.read_bytes()) for rel, p in folder_files(small_class)]
+    archive = legacy_zip(entries, codec)
+    assert (
+        "║".encode() not in archive
+        and not zipfile.ZipFile(io.BytesIO(archive)).filelist[0].flag_bits & 0x800
+    )
+    res = upload_zip(client, archive, h, name="班级.zip")
+    assert res.status_code == 201, res.text
+    assert res.json()["name"] == PREFIX_A
+    done = wait_audit(client, res.json()["audit_id"], h)
+    assert done["state"] == "done"
+    classes = {c["name"]: c for c in _visible(client, h)}
+    assert classes[PREFIX_A]["institution"] == INSTITUTION_A
 
 
 def _unix_entry(name: str, mode: int, data: bytes = b"x") -> bytes:

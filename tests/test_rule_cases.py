@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import tomllib
 from collections import Counter
 from collections.abc import Callable
@@ -10,16 +12,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PREFIX
+from tests.conftest import CLIP_KINDS, PREFIX
+from tests.rosters import write_xlsx
 from video_audit.audit import run_audit
 from video_audit.findings import catalogue
+from video_audit.samples.discs import write_clip
 from video_audit.settings import AuditSettings
 
 CASES: dict[str, dict[str, Any]] = tomllib.loads(
     (Path(__file__).parent / "cases" / "rules.toml").read_text(encoding="utf-8")
 )
 # Codes that need what a TOML case cannot build (links, permissions): see test_bad_input.py.
-ELSEWHERE = {"LY05"}
+ELSEWHERE = {"LY05", "FM05", "FM06"}  # FM05/FM06: test_broken_corpus.py
 
 
 def _p(text: str) -> str:
@@ -48,6 +52,14 @@ def build(
             make_clip(path, "roll")
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 2])
+        elif kind == "xlsx_roster":
+            write_xlsx(path, ["序号", "姓名", "身份证号码"], [(1, "王芳", "140423199001011234")])
+        elif "@" in kind:  # "roll@2023-05-24T09:00": a clip whose metadata says when it was made
+            name, start = kind.split("@")
+            when = dt.datetime.fromisoformat(start).replace(
+                tzinfo=dt.timezone(dt.timedelta(hours=8))
+            )
+            write_clip(path, dataclasses.replace(CLIP_KINDS[name], start=when))
         else:
             make_clip(path, kind)
 

@@ -123,6 +123,25 @@ def zip_folder(cls: Path) -> bytes:
     return zip_bytes([(rel, p.read_bytes()) for rel, p in folder_files(cls)])
 
 
+def legacy_zip(entries: list[tuple[str, bytes]], codec: str = "gbk") -> bytes:
+    """A zip as Windows' built-in zip writes it: names in the code page, no UTF-8 flag.
+
+    zipfile always flags non-ASCII names as UTF-8, so each name is written as an ASCII stand-in
+    of the same byte length and then replaced, in both headers, by its CODEC bytes.
+    """
+    stand_ins = []
+    for n, (name, _) in enumerate(entries):
+        raw = name.encode(codec)
+        tag = f"~{n:05d}~".encode()
+        stand_ins.append((tag + b"#" * (len(raw) - len(tag)), raw))
+        assert len(raw) >= len(tag), "names in these tests are longer than the tag"
+    data = zip_bytes([(fake.decode(), body) for (fake, _), (_, body) in zip(stand_ins, entries)])
+    for fake, raw in stand_ins:
+        assert data.count(fake) == 2  # the local header and the central directory
+        data = data.replace(fake, raw)
+    return data
+
+
 @cache
 def _password_hash() -> str:
     # One argon2 hash (slow by design) serves every test account: they share the password.

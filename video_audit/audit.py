@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
 from video_audit.context import AuditContext, AuditError, Progress, RememberedClip
-from video_audit.disc import ClassFolder, Disc, DiscWalker
-from video_audit.findings import Finding
-from video_audit.media.frames import ClipPass, FrameAnalyzer, run_passes
-from video_audit.media.probe import changed_since_probe, probe
-from video_audit.rules import checks
+from video_audit.disc import ClassFolder, Disc, DiscWalker, date_by_metadata
+from video_audit.findings import Finding, finding
+from video_audit.media.frames import ClipPass, FrameAnalyzer, failure_text, run_passes
+from video_audit.media.probe import MediaInfo, changed_since_probe, probe
+from video_audit.rules import Check, checks
 from video_audit.settings import AuditSettings
 from video_audit.standard import Profile, load_profile
 
@@ -160,19 +161,29 @@ def run_audit(
     now = dt.datetime.now().timestamp()
     with ThreadPoolExecutor(max_workers=max(1, settings.probe_threads)) as pool:
         for done, (clip, media) in enumerate(
-            zip(clips, pool.map(lambda c: probe(c.path, now), clips), strict=True), start=1
+            zip(clips, pool.map(lambda c: _probe(c.path, now), clips), strict=True), start=1
         ):
             clip.media = media
             if progress:
                 progress(done, len(clips), clip.rel)
+    date_by_metadata(disc)  # a year no name gives: the one the clips' metadata agree on
+    probed_at = time.monotonic()
     ctx = AuditContext(disc=disc, profile=profile, settings=settings)
     faces = _faces(ctx)
     ctx.frames = _frame_pass(ctx, len(clips), progress, [faces.analyzer] if faces else [])
-    _drop_changed(ctx)
-    ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
+    _drop_changed(ctx, probed_at)
+    failed: list[Finding] = []
+    try:
+        ctx.faces = dict(faces.finish(ctx.frames)) if faces else {}
+    except Exception as exc:  # a fault of the face code: attendance unchecked, said so
+        ctx.faces = {}
+        failed += [
+            finding("FM05", rel, "attendance", error=failure_text(exc))
+            for rel in (faces.rosters if faces else {})
+        ]
     store = _fingerprint_store(ctx)
     try:
-        findings = [f for group in checks() for f in group(ctx)]
+        findings = failed + [f for group in checks() for f in _run_group(group, ctx)]
         if store is not None:
             with _store_errors(store):
                 store.remember(ctx.remember)  # the whole audit in one transaction
@@ -200,6 +211,26 @@ def run_audit(
     return report
 
 
+def _probe(path: Path, now: float) -> MediaInfo:
+    """probe() never raises for bad media; a fault of its own is this clip's problem only."""
+    try:
+        return probe(path, now)
+    except Exception as exc:
+        return MediaInfo(size=0, problem="unreadable", error=failure_text(exc))
+
+
+def _run_group(group: Check, ctx: AuditContext) -> list[Finding]:
+    """One rule group's findings; a fault inside it keeps what it found and adds FM05."""
+    found: list[Finding] = []
+    try:
+        for f in group(ctx):
+            found.append(f)
+    except Exception as exc:
+        name = getattr(group, "__module__", "").rsplit(".", 1)[-1]
+        found.append(finding("FM05", ".", "rules", check=f"rules_{name}", error=failure_text(exc)))
+    return found
+
+
 def _frame_pass(
     ctx: AuditContext, probed: int, progress: Progress | None, more: list[FrameAnalyzer]
 ) -> dict[str, ClipPass]:
@@ -222,15 +253,32 @@ def _frame_pass(
     return run_passes(clips, every, ctx.settings.frame_threads, step)
 
 
-def _drop_changed(ctx: AuditContext) -> None:
-    """A clip whose file moved while it was decoded is still being copied: FM04, no analysis.
+# A clip that failed its probe and was modified this recently is looked at again at least this
+# long after probing: a copy in progress grows in that time, a cut-off file does not.
+_GROWING_RECENT = 120.0
+_GROWING_LOOK = 1.0
+
+
+def _drop_changed(ctx: AuditContext, probed_at: float) -> None:
+    """A clip whose file moved while it was audited is still being copied: FM04 being_written.
 
     Its frames describe a file that no longer exists as decoded, so no picture, clock or face
-    result is kept for it; the clip is treated like one that failed its probe.
+    result is kept for it; the clip is treated like one that failed its probe. A clip that
+    failed its probe (truncated, corrupt) but grew meanwhile is also being written, not broken.
     """
-    for clip in ctx.disc.clips:
+    clips = [c for c in ctx.disc.clips if c.media is not None]
+    recent = [
+        c
+        for c in clips
+        if c.media is not None
+        and c.media.problem not in (None, "being_written")
+        and (c.media.modified_seconds_ago or _GROWING_RECENT) < _GROWING_RECENT
+    ]
+    if recent:
+        time.sleep(max(0.0, probed_at + _GROWING_LOOK - time.monotonic()))
+    for clip in clips:
         media = clip.media
-        if media is None or media.problem is not None:
+        if media is None or media.problem == "being_written" or media.stamp is None:
             continue
         if changed_since_probe(clip.path, media):
             media.problem, media.error = "being_written", None

@@ -1,8 +1,19 @@
-"""Walking a submitted folder into Disc → ClassFolder → Day → Clip, changing nothing."""
+"""Walking a submitted folder into Disc → ClassFolder → Day → Clip, changing nothing.
+
+Beside the footage a class folder may hold roster material: the roster (名册.csv, 花名册.xlsx,
+学员名单.xls … as the profile's [names] roster_files) and photo folders (照片/, 相片/ … as
+[names] photo_dirs, or any folder holding only images). Roster material is never a day.
+
+A day folder named without a year (5月24日) takes the year of, in order: the class folder's name
+("2024年第1期…"), --year, the clip names' prefixes ("…2024年第1期…5月24日授课过程"), and
+(after probing, `date_by_metadata`) the one year the class's clips' metadata agree on; failing
+all of these the current year is assumed, and the rules say so (NM05).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import os
 import unicodedata
 from collections import Counter
@@ -24,6 +35,10 @@ from video_audit.naming import (
 from video_audit.standard import Profile
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
+# What Windows and macOS leave in a folder of pictures: not a reason to call it something else.
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+PHOTO_DIRS = ("照片", "相片", "photos", "学员照片")
+YearSource = Literal["folder", "class", "option", "clip_names", "metadata", "assumed"]
 
 
 @dataclass
@@ -50,7 +65,7 @@ class Day:
     folder: str
     folder_date: FolderDate | None
     date: dt.date | None
-    year_source: str | None
+    year_source: YearSource | None
     clips: list[Clip] = field(default_factory=list)
 
 
@@ -73,7 +88,21 @@ class ClassFolder:
     year: int | None
     days: list[Day] = field(default_factory=list)
     roster: Path | None = None
+    roster_files: list[str] = field(default_factory=list)  # every roster-like file (rel)
     photo_dirs: list[str] = field(default_factory=list)
+    names_years: dict[int, int] = field(default_factory=dict)  # year in clip prefixes: clips
+
+    @property
+    def roster_material(self) -> bool:
+        """Whether the class folder holds a roster file or photos of people."""
+        return bool(self.roster_files or self.photo_dirs)
+
+    @property
+    def names_year(self) -> int | None:
+        """The year most of the class's clip names carry in their prefix."""
+        if not self.names_years:
+            return None
+        return min(self.names_years, key=lambda y: (-self.names_years[y], y))
 
     @property
     def clips(self) -> Iterator[Clip]:
@@ -148,7 +177,19 @@ class DiscWalker:
         self.names = profile.names
         self.year = year
         self.video_ext = profile.format.video_extensions
-        self.roster_names = {n.lower() for n in profile.names.roster_files}
+        self.roster_patterns = [_fold(n) for n in profile.names.roster_files]
+        dirs = profile.section("names").get("photo_dirs", PHOTO_DIRS)
+        self.photo_dir_names = {_fold(str(d)) for d in dirs}
+
+    def roster_rank(self, name: str) -> int | None:
+        """The place of the first roster_files pattern NAME fits (lower is preferred), or None."""
+        folded = _fold(display_name(name))
+        return next(
+            (i for i, p in enumerate(self.roster_patterns) if fnmatch.fnmatchcase(folded, p)), None
+        )
+
+    def _is_roster(self, entry: _Entry) -> bool:
+        return entry.is_file and not entry.is_link and self.roster_rank(entry.name) is not None
 
     def walk(self, root: Path) -> Disc:
         """Walk PATH: a class folder (it holds day folders) or a disc root (it holds classes)."""
@@ -187,7 +228,7 @@ class DiscWalker:
             entries = _list(path)
         except OSError:
             return False
-        return any(e.is_file and e.name.lower() in self.roster_names for e in entries) or any(
+        return any(self._is_roster(e) for e in entries) or any(
             e.is_dir and not e.is_link and parse_folder_date(e.name, self.names) for e in entries
         )
 
@@ -197,7 +238,7 @@ class DiscWalker:
             entries = _list(path)
         except OSError:
             return False
-        if any(e.is_file and e.name.lower() in self.roster_names for e in entries):
+        if any(self._is_roster(e) for e in entries):
             return True
         subdirs = [e for e in entries if e.is_dir and not e.is_link]
         if any(self._looks_like_class(e.path) for e in subdirs):
@@ -215,6 +256,8 @@ class DiscWalker:
     def _loose_file(self, entry: _Entry, parts: list[str], disc: Disc) -> None:
         if entry.is_link and not entry.path.exists():
             disc.strays.append(Stray(_rel(parts), "unreadable", "broken link"))
+        elif entry.is_link:  # like a folder link: never followed (it may point off the disc)
+            disc.strays.append(Stray(_rel(parts), "file_link"))
         elif not entry.is_file:
             disc.strays.append(Stray(_rel(parts), "special"))
         elif self._is_video(entry.name):
@@ -228,26 +271,32 @@ class DiscWalker:
             path=path, rel=_rel(parts), folder=folder, year=parse_class_year(path.name, self.names)
         )
         entries = self._safe_list(path, parts, disc)
-        for entry in entries:
-            if entry.is_file and entry.name.lower() in self.roster_names and cls.roster is None:
-                cls.roster = entry.path
+        rosters = sorted(
+            (rank, e.name, e) for e in entries if (rank := self._roster_rank_of(e)) is not None
+        )
+        if rosters:
+            cls.roster = rosters[0][2].path
         for entry in entries:
             sub = [*parts, entry.name]
             if entry.is_link and entry.is_dir:
                 disc.strays.append(Stray(_rel(sub), "link"))
             elif entry.is_dir:
                 self._class_subfolder(cls, entry, sub, disc)
-            elif entry.path == cls.roster:
-                continue
+            elif self._is_roster(entry):
+                cls.roster_files.append(_rel(sub))
             else:
                 self._loose_file(entry, sub, disc)
+        self._date_days(cls)
         return cls
+
+    def _roster_rank_of(self, entry: _Entry) -> int | None:
+        return self.roster_rank(entry.name) if self._is_roster(entry) else None
 
     def _class_subfolder(
         self, cls: ClassFolder, entry: _Entry, parts: list[str], disc: Disc
     ) -> None:
         folder_date = parse_folder_date(entry.name, self.names)
-        if folder_date is None and cls.roster is not None and self._is_photo_dir(entry.path):
+        if folder_date is None and self._is_photo_dir(entry):
             cls.photo_dirs.append(_rel(parts))
             return
         day = Day(
@@ -258,14 +307,14 @@ class DiscWalker:
             date=None,
             year_source=None,
         )
-        if folder_date is not None:
-            day.date, day.year_source = self._resolve(folder_date, cls)
         for item in self._safe_list(entry.path, parts, disc):
             sub = [*parts, item.name]
             if item.is_dir or (item.is_link and item.is_dir):
                 disc.strays.append(Stray(_rel(sub), "link" if item.is_link else "folder_in_day"))
             elif item.is_link and not item.path.exists():
                 disc.strays.append(Stray(_rel(sub), "unreadable", "broken link"))
+            elif item.is_link:  # a clip that is a link is not footage handed in: not followed
+                disc.strays.append(Stray(_rel(sub), "file_link"))
             elif not item.is_file:
                 disc.strays.append(Stray(_rel(sub), "special"))
             elif self._is_video(item.name):
@@ -281,23 +330,76 @@ class DiscWalker:
                 disc.strays.append(Stray(_rel(sub), "non_video"))
         cls.days.append(day)
 
-    def _is_photo_dir(self, path: Path) -> bool:
+    def _is_photo_dir(self, entry: _Entry) -> bool:
+        """Roster photos: a folder under a usual name (照片, photos …) or holding only images."""
+        if _fold(display_name(entry.name)) in self.photo_dir_names:
+            return True
         try:
-            files = [e for e in _list(path) if e.is_file]
+            files = [
+                e for e in _list(entry.path) if e.is_file and e.name.lower() not in SYSTEM_FILES
+            ]
         except OSError:
             return False
         return bool(files) and all(split_extension(e.name)[1] in IMAGE_EXTENSIONS for e in files)
 
-    def _resolve(self, date: FolderDate, cls: ClassFolder) -> tuple[dt.date | None, str]:
-        if date.year is not None:
-            year, source = date.year, "folder"
-        elif cls.year is not None:
+    def _date_days(self, cls: ClassFolder) -> None:
+        """Date the class's day folders, once its clip names are known."""
+        years = Counter(
+            named
+            for clip in cls.clips
+            if clip.name and (named := parse_class_year(clip.name.prefix, self.names)) is not None
+        )
+        cls.names_years = dict(years)
+        year: int
+        source: YearSource
+        if cls.year is not None:
             year, source = cls.year, "class"
         elif self.year is not None:
             year, source = self.year, "option"
+        elif cls.names_year is not None:
+            year, source = cls.names_year, "clip_names"
         else:
             year, source = dt.date.today().year, "assumed"
-        try:
-            return dt.date(year, date.month, date.day), source
-        except ValueError:
-            return None, source
+        for day in cls.days:
+            if day.folder_date is None:
+                continue
+            if day.folder_date.year is not None:
+                redate(day, day.folder_date.year, "folder")
+            else:
+                redate(day, year, source)
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().lower()
+
+
+def redate(day: Day, year: int, source: YearSource) -> None:
+    """Give a day folder named with a month and day the year SOURCE says."""
+    assert day.folder_date is not None
+    day.year_source = source
+    try:
+        day.date = dt.date(year, day.folder_date.month, day.folder_date.day)
+    except ValueError:  # 2月29日 in a year without one
+        day.date = None
+
+
+def date_by_metadata(disc: Disc) -> None:
+    """After probing: days whose year was assumed take the one year their class's clips were
+    recorded in by their metadata, when all the clips that carry one agree."""
+    for cls in disc.classes:
+        assumed = [d for d in cls.days if d.year_source == "assumed"]
+        years = {y for clip in cls.clips if (y := _metadata_year(clip)) is not None}
+        if assumed and len(years) == 1:
+            (year,) = years
+            for day in assumed:
+                redate(day, year, "metadata")
+
+
+def _metadata_year(clip: Clip) -> int | None:
+    created = clip.media.creation_time if clip.media else None
+    try:
+        year = int((created or "")[:4])
+    except ValueError:
+        return None
+    # 1904, 1970 and 2000 are what unset camera clocks write.
+    return year if 2001 <= year <= dt.date.today().year + 1 else None

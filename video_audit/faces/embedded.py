@@ -107,6 +107,11 @@ class EmbeddedEngine:
         import dlib
 
         shaper, _ = self._loaded()
+        # dlib takes only a C-contiguous uint8 H×W×3 array: any view (odd widths, 4:4:4 sources,
+        # crops, rotations) is copied once here rather than failing deep inside.
+        frame = np.ascontiguousarray(frame, dtype=np.uint8)
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"expected an RGB frame, got an array of shape {frame.shape}")
         if self.detector == "mtcnn":
             if tiled:
                 found = self._mtcnn_wide.detect(frame, self.wide_min_face)

@@ -100,7 +100,10 @@ class SampledFrame:
         if not self.has_color:
             return None
         width, height = self.size
-        return self.decoded.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        # One C-contiguous array: FFmpeg pads rows (odd widths, 4:4:4 sources), and native face
+        # code (dlib) refuses a padded view.
+        rgb = self.decoded.reformat(width=width, height=height, format="rgb24").to_ndarray()
+        return np.ascontiguousarray(rgb)
 
     @cached_property
     def luma(self) -> np.ndarray | None:
@@ -336,24 +339,64 @@ class ClipPass:
 
     results: dict[str, Any]
     timeline: Timeline
+    failures: dict[str, str] = field(default_factory=dict)
+    """Analyzers that failed unexpectedly on this clip (name → one-line reason): their checks
+    did not run for it, which the rules report (FM05) instead of passing the clip."""
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for an unexpected error: its kind and the first line of its text."""
+    text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def run_pass(clip: Clip, analyzers: Sequence[FrameAnalyzer]) -> ClipPass | None:
-    """Decode CLIP once for every analyzer that wants it (None when none does)."""
-    wanted = [(a, s) for a in analyzers if (s := a.sampling(clip)) is not None]
-    if not wanted:
+    """Decode CLIP once for every analyzer that wants it (None when none does).
+
+    An analyzer that raises on this clip is dropped from the rest of its pass and named in
+    `failures`; the other analyzers, and the other clips, go on. Never raises.
+    """
+    failures: dict[str, str] = {}
+    sinks: dict[str, ClipSink] = {}
+    wanted: list[tuple[FrameAnalyzer, Sampling]] = []
+    for analyzer in analyzers:
+        try:
+            sampling = analyzer.sampling(clip)
+            if sampling is not None:
+                sinks[analyzer.name] = analyzer.begin(clip)
+                wanted.append((analyzer, sampling))
+        except Exception as exc:  # one analyzer's fault on one clip: reported, not fatal
+            failures[analyzer.name] = failure_text(exc)
+    if not wanted and not failures:
         return None
-    sampling = wanted[0][1]
+    merged = wanted[0][1] if wanted else Sampling()
     for _, other in wanted[1:]:
-        sampling = sampling.merge(other)
-    sinks = {a.name: a.begin(clip) for a, _ in wanted}
+        merged = merged.merge(other)
 
     def emit(frame: SampledFrame) -> None:
-        for sink in sinks.values():
-            sink.add(frame)
+        for name, sink in list(sinks.items()):
+            try:
+                sink.add(frame)
+            except Exception as exc:
+                failures[name] = failure_text(exc)
+                del sinks[name]
 
-    timeline = sample_clip(clip.path, sampling, emit)
-    return ClipPass({name: sink.finish(timeline) for name, sink in sinks.items()}, timeline)
+    if sinks:
+        try:
+            timeline = sample_clip(clip.path, merged, emit)
+        except Exception as exc:  # the decoding itself: every analyzer of this clip is lost
+            failures.update({name: failure_text(exc) for name in sinks})
+            sinks.clear()
+            timeline = _failed(failure_text(exc))
+    else:
+        timeline = _failed("no analyzer")
+    results: dict[str, Any] = {}
+    for name, sink in sinks.items():
+        try:
+            results[name] = sink.finish(timeline)
+        except Exception as exc:
+            failures[name] = failure_text(exc)
+    return ClipPass(results, timeline, failures)
 
 
 def run_passes(

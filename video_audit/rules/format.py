@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from video_audit.findings import Finding, finding
 
 if TYPE_CHECKING:
     from video_audit.context import AuditContext
+    from video_audit.media.frames import ClipPass
     from video_audit.picture.measures import ClipPicture
+    from video_audit.standard import FormatRules
 
 CONTAINER_NAMES = {"mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "matroska": "MKV"}
 
@@ -29,6 +33,7 @@ def clock(seconds: float) -> str:
 def check(ctx: AuditContext) -> Iterator[Finding]:
     """Findings from each clip's probe (and, for FM04, its frame pass)."""
     fmt = ctx.profile.format
+    yield from failures(ctx)
     for clip in ctx.disc.clips:
         media = clip.media
         if media is None:
@@ -69,6 +74,21 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
                 rotation=media.rotation,
             )
         duration = media.duration
+        real = real_duration(clip_pass)
+        if real is not None:
+            yield from _implausible(clip.rel, real, clip_pass, fmt)
+            if duration is not None and _claim_off(duration, real, fmt):
+                yield finding(
+                    "FM06",
+                    clip.rel,
+                    "duration",
+                    claimed=clock(duration),
+                    actual=clock(real),
+                    claimed_seconds=round(duration, 2),
+                    actual_seconds=round(real, 2),
+                    tolerance=fmt.header_duration_tolerance,
+                )
+            duration = real
         if clip.kind == "lesson" and duration is not None and duration < fmt.min_lesson_seconds:
             yield finding(
                 "FM03",
@@ -79,3 +99,60 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
                 duration_seconds=round(duration, 2),
                 minimum_seconds=fmt.min_lesson_seconds,
             )
+
+
+def real_duration(clip_pass: ClipPass | None) -> float | None:
+    """How long the pictures really last, from every packet the frame pass demuxed (None when
+    the pass did not read the whole clip): a header can claim anything."""
+    if clip_pass is None or clip_pass.timeline.error is not None:
+        return None
+    times = np.sort(clip_pass.timeline.packet_times)
+    if times.size < 2:
+        return None
+    step = float(np.median(np.diff(times)))  # the last picture lasts as long as most do
+    return float(times[-1] - times[0]) + step
+
+
+def _implausible(
+    rel: str, real: float, clip_pass: ClipPass | None, fmt: FormatRules
+) -> Iterator[Finding]:
+    """Lengths no recording of one day can have: longer than a day, or barely any pictures."""
+    if real > fmt.max_clip_seconds:
+        yield finding(
+            "FM06",
+            rel,
+            "too_long",
+            actual=clock(real),
+            maximum=clock(fmt.max_clip_seconds),
+            actual_seconds=round(real, 2),
+            maximum_seconds=fmt.max_clip_seconds,
+        )
+        return
+    frames = clip_pass.timeline.packet_times.size if clip_pass is not None else 0
+    rate = frames / real if real > 0 else 0.0
+    if rate < fmt.min_frame_rate:
+        yield finding(
+            "FM06",
+            rel,
+            "sparse",
+            frames=frames,
+            actual=clock(real),
+            rate=f"{rate:.2g}",
+            minimum=fmt.min_frame_rate,
+            actual_seconds=round(real, 2),
+        )
+
+
+def _claim_off(claimed: float, real: float, fmt: FormatRules) -> bool:
+    off = abs(claimed - real)
+    return off > fmt.header_duration_slack and off > fmt.header_duration_tolerance * real
+
+
+def failures(ctx: AuditContext) -> Iterator[Finding]:
+    """FM05 for every analyzer that failed unexpectedly on a clip: that check did not run."""
+    for clip in ctx.disc.clips:
+        clip_pass = ctx.frames.get(clip.rel)
+        if clip_pass is None:
+            continue
+        for name, error in sorted(clip_pass.failures.items()):
+            yield finding("FM05", clip.rel, "analysis", check=f"check_{name}", error=error)

@@ -38,6 +38,14 @@ class FormatRules:
     min_lesson_seconds: float
     video_extensions: frozenset[str]
     recently_modified_seconds: float
+    header_duration_tolerance: float = 0.2
+    """FM06 when a header's claimed duration is off the pictures' real length by more than this
+    share of the real length (and by more than header_duration_slack seconds)."""
+    header_duration_slack: float = 30.0
+    max_clip_seconds: float = 86400.0
+    """FM06 for a clip whose pictures span longer than this (a day folder's clip cannot)."""
+    min_frame_rate: float = 0.5
+    """FM06 for a clip with fewer pictures a second than this over its length (not video)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,10 @@ def load_profile(path: Path | None = None) -> Profile:
             min_lesson_seconds=float(_require(fmt, "min_lesson_seconds", where)),
             video_extensions=frozenset(e.lower() for e in _require(fmt, "video_extensions", where)),
             recently_modified_seconds=float(fmt.get("recently_modified_seconds", 300)),
+            header_duration_tolerance=float(fmt.get("header_duration_tolerance", 0.2)),
+            header_duration_slack=float(fmt.get("header_duration_slack", 30)),
+            max_clip_seconds=float(fmt.get("max_clip_seconds", 86400)),
+            min_frame_rate=float(fmt.get("min_frame_rate", 0.5)),
         )
         return Profile(
             id=str(_require(meta, "id", f"{source} [profile]")),
