@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from tests.conftest import PREFIX
@@ -20,6 +24,7 @@ from tests.test_picture_clips import (
 )
 from video_audit.clock.parse import parse_zone
 from video_audit.clock.recording_time import parse_time
+from video_audit.samples.discs import ClipSpec, _scene
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 LESSON = f"{PREFIX}5月24日授课过程.mp4"
@@ -58,6 +63,60 @@ def test_lesson_not_one_recording(
     if variant == "cut":
         (cut,) = [float(e["at"]) for e in events if e["kind"] == "cut"]
         assert 5.0 <= cut <= 7.0
+
+
+def _lesson(path: Path, frame: Callable[[int], np.ndarray], seconds: int) -> Path:
+    """A lesson filmed at 1 fps, a keyframe every 2 s (the sparse pass of a long clip)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    noise = [rng.normal(0, 2.0, (240, 320, 1)) for _ in range(5)]
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=1, options={"preset": "ultrafast", "g": "2"})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(seconds):
+            picture = np.clip(frame(i) + noise[i % 5], 0, 255).astype(np.uint8)
+            video_frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            video_frame.pts, video_frame.time_base = i, Fraction(1, 1)
+            out.mux(stream.encode(video_frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _room(seed: int) -> Callable[[int], np.ndarray]:
+    return _scene(ClipSpec(seconds=1, fps=1, width=320, height=240, seed=seed))
+
+
+def test_a_cut_to_another_room_at_5_00_is_found(tmp_path: Path, profile: Path) -> None:
+    # Issue 12: every pixel changes (mean |Δ| 42 gray levels, histograms 0.7 apart) but the
+    # two rooms' 64-bit hashes differ in 22 bits only, under the old all-gates test's 24.
+    cls = tmp_path / PREFIX
+    first, second = _room(34), _room(208)
+    _lesson(lesson_path(cls), lambda i: first(i) if i < 300 else second(i), 310)
+    report = audit(cls, profile)
+    assert qa(report) == {("QA06", LESSON)}, [f.to_dict("en") for f in report.findings]
+    (f,) = [f for f in report.findings if f.code == "QA06"]
+    assert f.variant == "cut" and f.details["cuts"] == ["5:00"]
+    assert float(f.details["score"]) >= float(f.details["cut_threshold"])
+    text = f.message("zh")
+    assert "5:00 处画面整体突变" in text and f"阈值 {f.details['cut_threshold']}" in text
+    assert f"变化程度 {f.details['score']}" in text
+
+
+def test_a_person_walking_past_is_not_a_cut(tmp_path: Path, profile: Path) -> None:
+    # A teacher walks past close to the camera (a third of the picture's height) in 4 s.
+    cls = tmp_path / PREFIX
+    room = _room(34)
+
+    def frame(i: int) -> np.ndarray:
+        img = room(i).copy()
+        if 60 <= i < 64:
+            x = 30 + 70 * (i - 60)
+            img[60:230, x : x + 50] = (60, 70, 150)
+            img[30:60, x + 12 : x + 38] = (210, 170, 140)
+        return img
+
+    _lesson(lesson_path(cls), frame, 130)
+    assert qa(audit(cls, profile)) == set()
 
 
 def test_continuous_lessons_pass(tmp_path: Path, profile: Path) -> None:

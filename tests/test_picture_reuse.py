@@ -16,7 +16,6 @@ from tests.test_picture_clips import (
     lesson_path,
     picture_profile,
     qa,
-    qa_details,
     roll_path,
 )
 from video_audit.media.frames import Sampling, sample_clip
@@ -25,6 +24,7 @@ from video_audit.picture.measures import PictureConfig, PictureSink
 from video_audit.store.fingerprints import FingerprintStore
 
 ROLL = Footage(seconds=10, fps=5, seed=7)
+ROLL1 = f"{PREFIX}5月24日课间人脸识别视频1.mp4"
 ROLL2 = f"{PREFIX}5月24日课间人脸识别视频2.mp4"
 
 
@@ -55,10 +55,13 @@ def test_roll_clip_2_is_clip_1_again(tmp_path: Path, profile: Path, copy: Footag
     encode(roll_path(cls, 1), ROLL)
     encode(roll_path(cls, 2), replace(copy, sensor=copy.sensor))
     report = audit(cls, profile)
-    assert qa(report) == {("QA05", ROLL2)}, [f.to_dict("en") for f in report.findings]
-    (details,) = qa_details(report, "QA05")
-    assert str(details["other"]).endswith("课间人脸识别视频1.mp4")
-    assert abs(float(details["offset"])) <= 0.6  # type: ignore[arg-type]
+    assert qa(report) == {("QA05", ROLL1), ("QA05", ROLL2)}, [
+        f.to_dict("en") for f in report.findings
+    ]
+    for f in (f for f in report.findings if f.code == "QA05"):
+        other = ROLL1 if f.path.endswith(ROLL2) else ROLL2
+        assert str(f.details["other"]).endswith(other)
+        assert abs(float(f.details["offset"])) <= 0.6
 
 
 def test_two_rolls_of_one_room_are_not_reuse(tmp_path: Path, profile: Path) -> None:
@@ -82,11 +85,38 @@ def test_day_5_lesson_is_an_excerpt_of_day_3s(tmp_path: Path, profile: Path) -> 
     encode(lesson_path(cls, "5月22日"), day3)
     encode(lesson_path(cls, "5月24日"), replace(day3, seconds=14, offset=8.0, scale=(400, 300)))
     report = audit(cls, profile)
-    assert qa(report) == {("QA05", f"{PREFIX}5月24日授课过程.mp4")}
-    (details,) = qa_details(report, "QA05")
-    assert str(details["other"]).endswith("5月22日授课过程.mp4")
-    assert abs(float(details["offset"]) - 8.0) <= 1.0  # type: ignore[arg-type]
-    assert details["other_start"] == "0:08"
+    day3_rel, day5_rel = (f"{PREFIX}5月{n}日授课过程.mp4" for n in (22, 24))
+    assert qa(report) == {("QA05", day3_rel), ("QA05", day5_rel)}
+    by = {f.path.rsplit("/", 1)[-1]: f.details for f in report.findings if f.code == "QA05"}
+    assert str(by[day5_rel]["other"]).endswith(day3_rel)
+    assert abs(float(by[day5_rel]["offset"]) - 8.0) <= 1.0
+    assert by[day5_rel]["other_start"] == "0:08" and by[day5_rel]["start"] == "0:00"
+    # Day 3's side of the same pair: its 0:08 onwards is day 5's from the start.
+    assert str(by[day3_rel]["other"]).endswith(day5_rel)
+    assert abs(float(by[day3_rel]["offset"]) + 8.0) <= 1.0
+    assert by[day3_rel]["other_start"] == "0:00" and by[day3_rel]["start"] in ("0:07", "0:08")
+
+
+@pytest.mark.parametrize("copied_first", [False, True], ids=["later_is_copy", "earlier_is_copy"])
+def test_a_reused_pair_is_reported_on_both_clips(
+    tmp_path: Path, profile: Path, copied_first: bool
+) -> None:
+    # A day's lesson re-encoded as another day's: whichever day the copy is, both clips say so
+    # and each names the other.
+    cls = tmp_path / PREFIX
+    lesson = Footage(seconds=12, fps=2, gop=4, seed=31)
+    original, copy = (lesson_path(cls, d) for d in ("5月22日", "5月25日"))
+    if copied_first:
+        original, copy = copy, original
+    encode(original, lesson)
+    encode(copy, replace(lesson, scale=(400, 300)))
+    report = audit(cls, profile)
+    found = {f.path.rsplit("/", 1)[-1]: f for f in report.findings if f.code == "QA05"}
+    assert set(found) == {original.name, copy.name}, [f.to_dict("en") for f in report.findings]
+    for name, f in found.items():
+        other = copy.name if name == original.name else original.name
+        assert f.variant == "same_class" and str(f.details["other"]).endswith(other)
+        assert other in f.message("zh")
 
 
 def test_match_needs_a_long_enough_stretch(tmp_path: Path) -> None:

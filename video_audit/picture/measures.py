@@ -1,4 +1,5 @@
-"""Picture measures over sampled frames: noise, sharpness, black/blank, change, fingerprints.
+"""Picture measures over sampled frames: noise, sharpness, black/blank, change, fingerprints,
+and the scene-change (cut) score of each step between sampled frames.
 
 The analyzer only measures; the rules (video_audit/rules/picture.py) hold the measures against
 the profile's thresholds. Everything here is per clip and needs no other clip.
@@ -69,6 +70,149 @@ def _histogram(gray: np.ndarray) -> np.ndarray:
     return hist / max(float(hist.sum()), 1.0)
 
 
+_SMALL = (128, 96)  # the picture whose structure is compared: people and desks, not noise
+_CELLS = 8  # _SMALL is cut into 8×8-pixel cells for the spread of a change
+_CELL_CHANGE = 0.35  # mean |Δ| (in the picture's own std) that makes a cell count as changed
+_OVERLAP = 0.5  # least share of the picture two frames of a pan must share to be compared
+_LOCAL = 6.0  # pixels of _SMALL around a pixel that set its brightness and contrast
+_LOCAL_FLOOR = 4.0  # least contrast (gray levels) a flat wall is given: its noise stays small
+_WINDOW = cv2.createHanningWindow(_SMALL, cv2.CV_32F)
+
+
+def _structure(gray: np.ndarray) -> np.ndarray | None:
+    """The picture small, each pixel less its surroundings' mean over their std: lights going
+    on or off (a smooth change of brightness) leave it as it is; people and desks do not."""
+    small = cv2.resize(gray, _SMALL, interpolation=cv2.INTER_AREA).astype(np.float32)
+    if float(cv2.meanStdDev(small)[1][0, 0]) < 1.0:  # a flat picture has no structure to compare
+        return None
+    mean = cv2.GaussianBlur(small, (0, 0), _LOCAL)
+    spread = cv2.GaussianBlur(small * small, (0, 0), _LOCAL) - mean * mean
+    return (small - mean) / np.sqrt(np.maximum(spread, 0.0) + _LOCAL_FLOOR**2)
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9))
+
+
+def _structure_change(before: np.ndarray | None, after: np.ndarray | None) -> tuple[float, float]:
+    """1 − correlation of two structure pictures (0 same … 1 unrelated), the camera's turn
+    between them taken out; and the share of cells that changed (one person walking past: a
+    few; another room: nearly all)."""
+    if before is None or after is None:
+        return math.nan, math.nan
+    change = np.abs(after - before)
+    structure = 1.0 - _correlation(before, after)
+    # phaseCorrelate windows its inputs in place: it gets copies.
+    (dx, dy), _ = cv2.phaseCorrelate(before.copy(), after.copy(), _WINDOW)
+    sx, sy = round(dx), round(dy)
+    w, h = _SMALL
+    if (abs(sx) > 1 or abs(sy) > 1) and (w - abs(sx)) * (h - abs(sy)) >= _OVERLAP * w * h:
+        # The camera turned: compare what both frames show.
+        a = before[max(0, -sy) : h - max(0, sy), max(0, -sx) : w - max(0, sx)]
+        b = after[max(0, sy) : h - max(0, -sy), max(0, sx) : w - max(0, -sx)]
+        turned = 1.0 - _correlation(a, b)
+        if turned < structure:
+            structure = turned
+            change = np.pad(np.abs(b - a), ((0, h - a.shape[0]), (0, w - a.shape[1])))
+    cells = cv2.resize(change, (w // _CELLS, h // _CELLS), interpolation=cv2.INTER_AREA)
+    return max(structure, 0.0), float(np.mean(cells > _CELL_CHANGE))
+
+
+MEASURES = ("change", "histogram", "hash", "structure", "spread", "contrast")
+
+
+@dataclass(frozen=True)
+class CutScore:
+    """How the measures of one step between sampled frames combine into a cut score (0–1).
+
+    Each measure is divided by its scale and capped at 1; the score is their weighted mean. The
+    contrast compares a step's structure change with the steps around it: a cut stands alone,
+    a pan or a person walking past changes the neighbouring steps as well.
+    """
+
+    change: tuple[float, float] = (0.10, 40.0)
+    """(weight, scale) of the mean absolute gray difference (0–255)."""
+    histogram: tuple[float, float] = (0.10, 0.5)
+    """… of the luma histogram distance (0–1)."""
+    hash: tuple[float, float] = (0.10, 32.0)
+    """… of the picture hashes' differing bits (0–64)."""
+    structure: tuple[float, float] = (0.20, 0.6)
+    """… of 1 − the correlation of the small pictures, lighting taken out (0–1)."""
+    spread: tuple[float, float] = (0.20, 0.6)
+    """… of the share of the picture's cells that changed (0–1)."""
+    contrast: tuple[float, float] = (0.30, 6.0)
+    """… of the structure change over that of the steps around it (1 = as usual)."""
+    neighbours: int = 3
+    """Steps on each side that make a step's neighbourhood."""
+    floor: float = 0.005
+    """Least neighbourhood structure change (sensor noise in a still room is not the norm)."""
+
+    @classmethod
+    def from_profile(cls, profile: Profile) -> CutScore:
+        """From [picture] cut_weights and cut_scales (tables by measure), cut_neighbours and
+        cut_floor."""
+        raw = profile.section("picture")
+        base = cls()
+        weights, scales = raw.get("cut_weights", {}), raw.get("cut_scales", {})
+        unknown = (set(weights) | set(scales)) - set(MEASURES)
+        if unknown:
+            raise ValueError(f"unknown cut measure {sorted(unknown)}")
+        values: dict[str, Any] = {
+            name: (float(weights.get(name, getattr(base, name)[0])),
+                   float(scales.get(name, getattr(base, name)[1])))
+            for name in MEASURES
+        }  # fmt: skip
+        values.update(section_values(raw, base, {"neighbours": "cut_neighbours",
+                                                  "floor": "cut_floor"}))  # fmt: skip
+        return cls(**values)
+
+    def features(self, p: ClipPicture) -> dict[str, np.ndarray]:
+        """Each measure of each step (frame k−1 to k) divided by its scale and capped at 1."""
+        s = p.structure_change
+        contrast = s / _neighbourhood(s, self.neighbours, self.floor)
+        raw = {
+            "change": p.change,
+            "histogram": p.hist_change,
+            "hash": np.where(p.hash_change < 0, np.nan, p.hash_change.astype(np.float64)),
+            "structure": s,
+            "spread": p.spread,
+            "contrast": contrast - 1.0,
+        }
+        out: dict[str, np.ndarray] = {}
+        for name, values in raw.items():
+            _, scale = getattr(self, name)
+            if name == "contrast":
+                scale -= 1.0
+            with np.errstate(invalid="ignore"):
+                out[name] = np.clip(np.nan_to_num(values, nan=0.0) / scale, 0.0, 1.0)
+        return out
+
+    def scores(self, p: ClipPicture) -> np.ndarray:
+        """The cut score of each step (0 for the first frame and wherever a picture is flat)."""
+        features = self.features(p)
+        total = sum(getattr(self, name)[0] for name in features)
+        score = sum(getattr(self, name)[0] * values for name, values in features.items())
+        score = np.asarray(score, dtype=np.float64) / max(total, 1e-9)
+        score[np.isnan(p.structure_change)] = 0.0
+        return score
+
+
+def _neighbourhood(values: np.ndarray, width: int, floor: float) -> np.ndarray:
+    """For each step, the larger of the medians of the WIDTH steps before and after it (the
+    step itself left out), at least FLOOR and the clip's median step."""
+    known = values[~np.isnan(values)]
+    base = max(floor, float(np.median(known)) if known.size else 0.0)
+    out = np.full(values.shape, base)
+    for k in range(values.size):
+        sides = [values[max(0, k - width) : k], values[k + 1 : k + 1 + width]]
+        for side in sides:
+            side = side[~np.isnan(side)]
+            if side.size:
+                out[k] = max(out[k], float(np.median(side)))
+    return out
+
+
 @dataclass(frozen=True)
 class PictureConfig:
     """The sampling and measuring parameters of the [picture] profile section."""
@@ -108,6 +252,11 @@ class ClipPicture:
     """Histogram distance (0–1) to the previous sampled frame (NaN for the first)."""
     hash_change: np.ndarray
     """Hash bits that differ from the previous sampled frame (−1 for the first)."""
+    structure_change: np.ndarray
+    """1 − correlation with the previous sampled frame, lighting taken out (NaN for the first
+    and where either picture is flat)."""
+    spread: np.ndarray
+    """Share of the picture's cells that changed since the previous sampled frame (NaN as above)."""
     fingerprint: Fingerprint
     quality_times: np.ndarray
     noise: np.ndarray
@@ -166,11 +315,11 @@ class PictureSink:
         every 0.25 s for faces) hands over more frames; only those on this grid are measured,
         so that the picture checks give the same results with or without face analysis."""
         self._next_due = 0.0
-        self.rows: list[tuple[float, float, float, float, float, int]] = []
+        self.rows: list[tuple[float, float, float, float, float, int, float, float]] = []
         self.hashes: list[int] = []
         self.thumbs: list[np.ndarray] = []
         self.quality: list[tuple[float, float, float]] = []
-        self._previous: tuple[np.ndarray, np.ndarray, int] | None = None
+        self._previous: tuple[np.ndarray, np.ndarray, int, np.ndarray | None] | None = None
         self._next_quality = 0.0
 
     def add(self, frame: SampledFrame) -> None:
@@ -186,15 +335,19 @@ class PictureSink:
         hist = _histogram(gray)
         thumb = thumbnail(gray)
         code = dct_hash(thumb)
-        change = hist_change = math.nan
+        structure = _structure(gray)
+        change = hist_change = structure_change = spread = math.nan
         hash_change = -1
         if self._previous is not None:
-            before, before_hist, before_code = self._previous
+            before, before_hist, before_code, before_structure = self._previous
             change = float(cv2.norm(gray, before, cv2.NORM_L1)) / gray.size
             hist_change = 0.5 * float(np.abs(hist - before_hist).sum())
             hash_change = (code ^ before_code).bit_count()
-        self._previous = (gray, hist, code)
-        self.rows.append((frame.time, mean_v, std_v, change, hist_change, hash_change))
+            structure_change, spread = _structure_change(before_structure, structure)
+        self._previous = (gray, hist, code, structure)
+        self.rows.append(
+            (frame.time, mean_v, std_v, change, hist_change, hash_change, structure_change, spread)
+        )
         self.hashes.append(code)
         self.thumbs.append(thumb)
         alive = std_v > self.config.blank_std
@@ -203,7 +356,7 @@ class PictureSink:
             self.quality.append((frame.time, noise_sigma(luma), blur_level(luma)))
 
     def finish(self, timeline: Timeline) -> ClipPicture:
-        rows = np.asarray(self.rows, dtype=np.float64).reshape(-1, 6)
+        rows = np.asarray(self.rows, dtype=np.float64).reshape(-1, 8)
         quality = np.asarray(self.quality, dtype=np.float64).reshape(-1, 3)
         motion, strength = motion_hashes(np.asarray(self.thumbs, np.float32).reshape(-1, 32, 32))
         hashes = np.asarray(self.hashes, np.uint64)
@@ -214,6 +367,8 @@ class PictureSink:
             change=rows[:, 3],
             hist_change=rows[:, 4],
             hash_change=rows[:, 5].astype(np.int64),
+            structure_change=rows[:, 6],
+            spread=rows[:, 7],
             fingerprint=Fingerprint(rows[:, 0].astype(np.float32), hashes, motion, strength),
             quality_times=quality[:, 0],
             noise=quality[:, 1],

@@ -15,7 +15,7 @@ from video_audit.context import FingerprintLookup, RememberedClass
 from video_audit.disc import ClassFolder, Clip
 from video_audit.findings import Finding, finding
 from video_audit.picture.fingerprints import Fingerprint, Match, ReuseRules, match
-from video_audit.picture.measures import ClipPicture, pair_runs, stretches
+from video_audit.picture.measures import ClipPicture, CutScore, pair_runs, stretches
 from video_audit.rules.format import clock
 from video_audit.standard import Profile, section_values
 
@@ -39,9 +39,8 @@ class PictureRules:
     frozen_seconds: float = 10.0
     reuse: ReuseRules = field(default_factory=ReuseRules)
     stream_gap_seconds: float = 1.0
-    cut_hash_distance: int = 24
-    cut_histogram: float = 0.5
-    cut_change_ratio: float = 4.0
+    cut_score: float = 0.7
+    cut: CutScore = field(default_factory=CutScore)
     timezone: dt.tzinfo = dt.timezone(dt.timedelta(hours=8))
     morning_hours: tuple[int, int] = (5, 12)
     afternoon_hours: tuple[int, int] = (12, 21)
@@ -56,8 +55,7 @@ class PictureRules:
             (
                 "noise_sigma", "blur_level", "quality_share", "black_luma", "blank_std",
                 "black_seconds", "frozen_change", "frozen_identical", "frozen_ratio",
-                "frozen_seconds", "stream_gap_seconds", "cut_histogram", "cut_change_ratio",
-                "cut_hash_distance",
+                "frozen_seconds", "stream_gap_seconds", "cut_score",
             ),
         )  # fmt: skip
         reuse_keys = {
@@ -72,12 +70,14 @@ class PictureRules:
         }
         reuse = ReuseRules(**section_values(raw, base.reuse, reuse_keys))
         try:
+            cut = CutScore.from_profile(profile)
             zone = parse_zone(str(raw["timezone"])) if "timezone" in raw else base.timezone
         except ValueError as exc:
             raise ValueError(f"{profile.source} [picture]: {exc}") from exc
         return cls(
             **numbers,
             reuse=reuse,
+            cut=cut,
             timezone=zone,
             morning_hours=_hours(raw.get("morning_hours"), base.morning_hours),
             afternoon_hours=_hours(raw.get("afternoon_hours"), base.afternoon_hours),
@@ -196,26 +196,34 @@ def _continuity(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Fin
             at, size = float(p.decode_times[i]), float(steps[i])
             gaps.append(f"{clock(at)} ({size:.1f}s)")
             events.append({"kind": "jump_back", "at": round(at, 2), "seconds": round(size, 2)})
-    known = ~np.isnan(p.change)
-    typical = float(np.median(p.change[known])) if known.any() else 0.0
+    # A cut: the step from one sampled frame to the next scores as a splice (measures.CutScore);
+    # a black or blank frame on either side is QA03's, not a cut.
+    scores = rules.cut.scores(p)
     _, blank = _blank(p, rules)
     still = blank | np.append(False, blank[:-1])
-    with np.errstate(invalid="ignore"):
-        cut = (
-            (p.hash_change >= rules.cut_hash_distance)
-            & (
-                (p.hist_change >= rules.cut_histogram)
-                | (p.change >= rules.cut_change_ratio * typical)
-            )
-            & ~still
-        )
+    cut = (scores >= rules.cut_score) & ~still
     cuts = [clock(float(t)) for t in p.times[cut]]
-    events += [{"kind": "cut", "at": round(float(t), 2)} for t in p.times[cut]]
+    events += [
+        {"kind": "cut", "at": round(float(t), 2), "score": round(float(v), 2)}
+        for t, v in zip(p.times[cut], scores[cut], strict=True)
+    ]
     if not events:
         return
     variant = "gap_cut" if gaps and cuts else "gap" if gaps else "cut"
+    strongest: dict[str, Any] = {}
+    if cuts:
+        k = int(np.argmax(np.where(cut, scores, -1.0)))
+        strongest = {"at": clock(float(p.times[k])), "score": round(float(scores[k]), 2)}
     yield finding(
-        "QA06", clip.rel, variant, gaps=gaps, cuts=cuts, threshold=tolerance, events=events
+        "QA06",
+        clip.rel,
+        variant,
+        gaps=gaps,
+        cuts=cuts,
+        threshold=tolerance,
+        cut_threshold=rules.cut_score,
+        events=events,
+        **strongest,
     )
 
 
@@ -248,16 +256,29 @@ def _reuse(
     remember: list[RememberedClass],
     rules: PictureRules,
 ) -> Iterator[Finding]:
-    """Reused footage within the class, then against the classes earlier audits remembered."""
+    """Reused footage within the class, then against the classes earlier audits remembered.
+
+    A pair within the class is reported on both clips, each naming the other (whichever of
+    them the walk met first); a clip found in an earlier audit names the remembered one.
+    """
     order = [c for day in cls.days for c in day.clips if c.rel in prints]
     order += [c for c in cls.clips if c.rel in prints and c not in order]
-    flagged: set[str] = set()
+    partners: dict[str, list[tuple[str, Match]]] = {}
     for j, later in enumerate(order):
         for earlier in order[:j]:
             found = match(prints[earlier.rel], prints[later.rel], rules.reuse)
-            if found is not None and later.rel not in flagged:
-                flagged.add(later.rel)
-                yield finding("QA05", later.rel, "same_class", other=earlier.rel, **_where(found))
+            if found is not None:
+                partners.setdefault(later.rel, []).append((earlier.rel, found))
+                partners.setdefault(earlier.rel, []).append((later.rel, _reversed(found)))
+    flagged: set[str] = set()
+    for clip in order:
+        if clip.rel in partners:
+            flagged.add(clip.rel)
+            (other, found), *more = partners[clip.rel]
+            others = [other] + [rel for rel, _ in more]
+            yield finding(
+                "QA05", clip.rel, "same_class", other=other, others=others, **_where(found)
+            )
     if lookup is None:
         return
     # The class is known by its institution+class prefix wherever its disc is copied to.
@@ -288,6 +309,17 @@ def _stored_path(cls: ClassFolder, clip: Clip) -> str:
         return clip.path.relative_to(cls.path.parent).as_posix()
     except ValueError:
         return clip.rel
+
+
+def _reversed(found: Match) -> Match:
+    """A match of B's footage in A, seen from A: A's stretch, B's time = A's − offset."""
+    return Match(
+        offset=-found.offset,
+        start=round(found.start + found.offset, 2),
+        end=round(found.end + found.offset, 2),
+        frames=found.frames,
+        distance=found.distance,
+    )
 
 
 def _where(found: Match) -> dict[str, Any]:

@@ -287,8 +287,9 @@ def write_faulty(out: Path) -> SampleClass:
     d = dt.date(2024, 5, 22)
     shown = ((0, 1, 2, 3, 4), (4, 3, 2, 1, 0), EVERYONE[2])
     # Its lesson clip is black for 40 s, a covered lens (QA03); face-roll clip 2 is clip 1
-    # re-encoded at another size, its metadata time moved to the afternoon (QA05) — but the
-    # camera's clock burned into the picture still says 09:50 (QA07, from the clock).
+    # re-encoded at another size, its metadata time moved to the afternoon (QA05 on both, each
+    # naming the other) — but the camera's clock burned into the picture still says 09:50 (QA07,
+    # from the clock).
     _standard_day(cls / "第三天", p, d, seed=120, faces=shown, black=(200.0, 240.0))
     reencode(
         cls / "第三天" / f"{p}5月22日课间人脸识别视频1.mp4",
@@ -299,6 +300,7 @@ def write_faulty(out: Path) -> SampleClass:
     )
     expected |= {
         ("QA03", f"{name}/第三天/{p}5月22日授课过程.mp4"),
+        ("QA05", f"{name}/第三天/{p}5月22日课间人脸识别视频1.mp4"),
         ("QA05", f"{name}/第三天/{p}5月22日课间人脸识别视频2.mp4"),
         ("QA07", f"{name}/第三天/{p}5月22日课间人脸识别视频2.mp4"),
     }
