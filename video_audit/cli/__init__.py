@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,12 +16,57 @@ from video_audit.cli.common import LANGS, default_lang, fail
 from video_audit.context import AuditError, Progress
 from video_audit.faces.images import write_face_images
 from video_audit.files import write_atomic
+from video_audit.media.frames import failure_text
 from video_audit.report import FORMATS, render
 from video_audit.report.texts import t
 from video_audit.settings import AuditSettings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _lang_of(argv: list[str]) -> str:
+    """The --lang a command line asked for (the group runs before the command parses it)."""
+    for n, arg in enumerate(argv):
+        if arg == "--lang=en" or (arg == "--lang" and argv[n + 1 : n + 2] == ["en"]):
+            return "en"
+        if arg == "--lang=zh" or (arg == "--lang" and argv[n + 1 : n + 2] == ["zh"]):
+            return "zh"
+    return default_lang()
+
+
+def _crash_log(exc: BaseException) -> Path:
+    """The full traceback, for whoever maintains the system, in a file of its own."""
+    import tempfile
+    import time
+    import traceback
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"video-audit-error-{stamp}-{os.getpid()}.txt"
+    text = "".join(traceback.format_exception(exc))
+    try:
+        path.write_text(f"video-audit {__version__}\n{' '.join(sys.argv)}\n\n{text}", "utf-8")
+    except OSError:
+        return Path("(stderr)")
+    return path
+
+
+class _Commands(click.Group):
+    """The command group: whatever a command did not foresee ends in one line and exit 2 (a
+    script reads 1 as "audit done, faults found"), with the traceback kept in a file."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo(f"video-audit: {t(_lang_of(sys.argv), 'interrupted')}", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            log = _crash_log(exc)
+            lang = _lang_of(sys.argv)
+            fail(t(lang, "internal_error", error=failure_text(exc), log=log))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="video-audit")
 def main() -> None:
     """审核培训视频光盘是否符合附件4 / Audit training-video discs against Annex 4."""
@@ -75,6 +121,8 @@ def check(
         fail(t(lang, "no_such_path", path=path))
     if not path.is_dir():
         fail(t(lang, "not_a_folder", path=path))
+    if roster is not None and not roster.is_file():
+        fail(t(lang, "no_such_path", path=roster))
     settings = AuditSettings.model_validate(
         {"standard": standard, "year": year, "lang": lang, "roster": roster, "engine": engine}
     )
