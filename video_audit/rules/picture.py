@@ -220,7 +220,7 @@ def _continuity(clip: Clip, p: ClipPicture, rules: PictureRules) -> Iterator[Fin
         variant,
         gaps=gaps,
         cuts=cuts,
-        threshold=tolerance,
+        threshold=round(tolerance, 1),
         cut_threshold=rules.cut_score,
         events=events,
         **strongest,
