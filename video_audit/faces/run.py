@@ -18,7 +18,14 @@ from video_audit.faces.attendance import ClassAttendance, analysable, attend_day
 from video_audit.faces.engine import FaceEngine
 from video_audit.faces.matching import MatchPolicy
 from video_audit.faces.passes import FaceAnalyzer
-from video_audit.faces.roster import Roster, RosterError, enrol, parse_roster, stranger_floor
+from video_audit.faces.roster import (
+    PHOTO_DIRS,
+    Roster,
+    RosterError,
+    enrol,
+    parse_roster,
+    stranger_floor,
+)
 from video_audit.faces.select import select_engine
 from video_audit.faces.settings import FaceSettings, face_settings
 
@@ -49,8 +56,13 @@ def cache_dir() -> Path:
 
 
 def roster_of(cls: ClassFolder, ctx: AuditContext) -> Path | None:
-    """--roster when given, else the class folder's 名册.csv / roster.csv."""
+    """--roster when given, else the class folder's roster (名册.csv, 花名册.xlsx …)."""
     return ctx.settings.roster or cls.roster
+
+
+def photo_dirs(ctx: AuditContext) -> tuple[str, ...]:
+    """Folders beside a roster that hold photos named by ID number or name (profile [names])."""
+    return tuple(str(d) for d in ctx.profile.section("names").get("photo_dirs", PHOTO_DIRS))
 
 
 def settings_of(ctx: AuditContext) -> FaceSettings:
@@ -84,7 +96,7 @@ class FaceAudit:
             if path is None:
                 continue
             try:
-                rosters[folder.rel] = (folder, parse_roster(path))
+                rosters[folder.rel] = (folder, parse_roster(path, photo_dirs(ctx)))
             except RosterError as exc:
                 rosters[folder.rel] = (folder, RosterFailure(folder, path, str(exc)))
         if not rosters:

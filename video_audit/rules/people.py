@@ -1,4 +1,5 @@
-"""PP01–PP06: who the face-roll clips show against the roster, and the lesson head count."""
+"""PP01–PP07: who the face-roll clips show against the roster, and the lesson head count;
+roster material without a usable roster (PP07)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from video_audit.faces.attendance import ClassAttendance, DayAttendance
-from video_audit.faces.run import RosterFailure, settings_of
+from video_audit.faces.run import RosterFailure, roster_of, settings_of
 from video_audit.findings import Finding, finding
 
 if TYPE_CHECKING:
@@ -24,6 +25,12 @@ def _roster_rel(att: ClassAttendance | RosterFailure) -> str:
 
 def check(ctx: AuditContext) -> Iterator[Finding]:
     """Findings from the face analysis the audit ran (none for classes without a roster)."""
+    for cls in ctx.disc.classes:
+        if cls.photo_dirs and roster_of(cls, ctx) is None:
+            # Photos show attendance was meant to be checked: say once that it was not.
+            base = "" if cls.rel == "." else cls.rel + "/"
+            folders = [d.removeprefix(base) for d in cls.photo_dirs]
+            yield finding("PP07", cls.rel, "no_roster", photos="、".join(folders))
     results = ctx.faces
     if not results:
         return
