@@ -22,7 +22,8 @@ class AuditSettings(BaseSettings):
     lang: Literal["zh", "en"] = "zh"
     """Language of reports and messages: zh (Chinese, the default) or en."""
     roster: Path | None = None
-    """A roster CSV for every audited class (else roster.csv / 名册.csv in the class folder)."""
+    """A roster (CSV, XLSX or XLS) for every audited class (else the class folder's own:
+    名册.csv, 花名册.xlsx, 学员名单.xls … as the profile's roster_files name them)."""
     engine: Literal["auto", "insightface", "embedded"] = "auto"
     """Face engine: insightface (needs a model pack), embedded (built in), or auto."""
     probe_threads: int = 4

@@ -97,7 +97,11 @@ def _progress(lang: str) -> Iterator[Progress | None]:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--roster", type=click.Path(path_type=Path), help="名册 CSV / roster CSV")
+@click.option(
+    "--roster",
+    type=click.Path(path_type=Path),
+    help="名册（CSV、XLSX 或 XLS）/ roster (CSV, XLSX or XLS)",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件 / write to FILE")
 @click.option("--engine", type=click.Choice(["auto", "insightface", "embedded"]), default="auto")

@@ -96,12 +96,12 @@ def retention_findings(
     until = add_years(dt.datetime.fromisoformat(first_audited).date(), years)
     if now.date() >= until:
         return []
-    rosters = {n.lower() for n in profile.names.roster_files}
+    walker = DiscWalker(profile)  # the walk's own test of what is a roster (花名册.xlsx …)
     out: list[dict[str, Any]] = []
     for rel, was in sorted(before.items()):
         name = rel.rsplit("/", 1)[-1]
         if split_extension(name)[1] not in profile.format.video_extensions and (
-            name.lower() not in rosters
+            walker.roster_rank(name) is None
         ):
             continue
         details: dict[str, Any] = {
