@@ -27,6 +27,7 @@ from tests.conftest import CLIP_KINDS, PREFIX
 from tests.web_fixtures import legacy_zip, zip_bytes
 from video_audit.cli import main
 from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.faces import roster_photo
 
 DAY = "5月24日"
 ROLL1 = f"{PREFIX}{DAY}课间人脸识别视频1.mp4"
@@ -268,7 +269,25 @@ DISC_KINDS: dict[str, Build] = {
         ROSTER_HEAD + "140423199001011234,王芳,学员,照片/王芳.jpg\n", "PP06", _flat_jpeg()
     ),
     "roster_empty": _roster(b"", "PP06"),
+    "xlsx_roster_of_junk": _extra(
+        "花名册.xlsx", lambda k, p: p.write_bytes(np.random.default_rng(3).bytes(4000)), "PP06"
+    ),
+    "xlsx_roster_without_headers": _extra("学员名单.xlsx", lambda k, p: _sheet(p), "PP06"),
+    "photos_but_no_roster": _extra(
+        "照片/王芳.jpg", lambda k, p: p.write_bytes(roster_photo(0)), "PP07", "."
+    ),
 }
+
+
+def _sheet(path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["王芳", "学员"])
+    sheet.append(["李强", "学员"])
+    book.save(path)
 
 
 def _missing_roll(kit: Kit, cls: Path) -> tuple[str, str]:
