@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m bench.picture
 	$(BIN)/python -m bench.cuts
 	$(BIN)/python -m bench.clock
+	$(BIN)/python -m bench.clock_fonts
 	$(BIN)/python -m bench.detect
 	$(BIN)/python -m bench.faces --clips 11 --sweep
 

@@ -168,6 +168,7 @@ def test_one_decoding_pass_serves_picture_and_clock(tmp_path: Path) -> None:
     [
         "{Y}-{m}-{d}          {H}:{M}:{S}",  # date and time far apart: detected as two boxes
         "CH01 Classroom     {Y}/{m}/{d} {H}:{M}:{S}",  # the camera's name on the same line
+        "{Y}-{m}-{d}\n{H}:{M}:{S}",  # the date on one line, the time below it
     ],
 )
 def test_spread_and_labelled_clock_lines(
@@ -176,4 +177,27 @@ def test_spread_and_labelled_clock_lines(
     monkeypatch.setitem(STYLES, "custom", layout)
     clip = make_clip(tmp_path / "c.mp4", 6, 2, ClockOverlay(START, "custom", "tl", size=24))
     clock = read_clock(clip)
+    assert clock.found and clock.start == START.replace(tzinfo=ZONE)
+
+
+DEJAVU_MONO = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+
+
+@pytest.mark.parametrize(
+    ("font", "look", "thin", "bitmap"),
+    [
+        ("hershey-plain", "dark-box", True, False),  # thin dark strokes on a light box
+        ("hershey-triplex", "light", False, True),  # blocky, no outline
+        (str(DEJAVU_MONO), "dark", False, False),  # dark text on the picture itself
+    ],
+)
+def test_other_fonts_and_looks(
+    tmp_path: Path, font: str, look: str, thin: bool, bitmap: bool
+) -> None:
+    if not font.startswith("hershey-") and not Path(font).is_file():
+        pytest.skip(f"{font} is not installed (Debian: fonts-dejavu-core)")
+    overlay = ClockOverlay(
+        START, "iso-slash", "br", size=26, font=font, look=look, thin=thin, bitmap=bitmap
+    )
+    clock = read_clock(make_clip(tmp_path / "c.mp4", 6, 2, overlay))
     assert clock.found and clock.start == START.replace(tzinfo=ZONE)

@@ -91,6 +91,11 @@ def test_clock_findings_exactly(audited: AuditReport) -> None:
     }
 
 
+def test_a_clip_without_the_clock_the_others_show(audited: AuditReport) -> None:
+    unread = {(f.path, f.variant) for f in audited.findings if f.code == "QA08"}
+    assert unread == {(_rel("5月26日", "课间人脸识别视频2"), "missing")}
+
+
 def test_details_say_the_source_and_the_time_code(audited: AuditReport) -> None:
     by = {(f.code, f.path): f for f in audited.findings}
     date = by["QA07", _rel("5月25日", "课间人脸识别视频1")]

@@ -26,6 +26,15 @@ CASES = [
     ("2024-05-2409:31:05", WHEN, "ymd"),  # a lost space
     ("24/05/202409:31:05", WHEN, "dmy"),
     ("2024-05-24 09;31;05", WHEN, "ymd"),
+    # Thin and small fonts: a colon lost, or read as a dot or a comma; AM read as AN.
+    ("2024/05/24 09:31 05", WHEN, "ymd"),
+    ("05-24-2024 Fri09.31.05", WHEN, "mdy"),
+    ("24.05.2024 09,31,05", WHEN, "dmy"),
+    ("2024.05.24 09.31.05", WHEN, "ymd"),
+    ("2024/05/24 0931:05", WHEN, "ymd"),
+    ("2024/05/24 093105", WHEN, "ymd"),
+    ("05/24/2024Fri 09:31:05 AN", WHEN, "mdy"),
+    ("05/24/2024 Fri 09:31:05 PN", WHEN.replace(hour=21), "mdy"),
 ]
 
 
@@ -43,6 +52,9 @@ def test_formats(text: str, value: dt.datetime, order: str) -> None:
         "2024-05-24 13:31:05 PM",  # 13 is no 12-hour hour
         "2024-05-24",  # a date alone
         "09:31:05",  # a time alone
+        "2024-05-24 09 31 05",  # only spaces between the numbers: not taken for a time
+        "2024-05-24 F113:05:05",  # a weekday run into the hour: which digits are the hour?
+        "2024-05-24 93105",  # five digits
         "壶关县职业培训学校",
         "",
     ],

@@ -10,15 +10,17 @@ whether it ran with the stream.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import cv2
 import numpy as np
 
 from video_audit.clock.ocr import OcrEngine, OcrError, RapidOcr, TextBox
-from video_audit.clock.parse import parse_clock, parse_zone
+from video_audit.clock.parse import normalise, parse_clock, parse_zone
 from video_audit.clock.track import ClockTracker, Jump, Track, TrackRules
 from video_audit.disc import Clip
 from video_audit.media.frames import SampledFrame, Sampling, Timeline
@@ -26,6 +28,9 @@ from video_audit.standard import Profile, section_values
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))
 _MAX_HELD = 1200  # crops kept per clip (~30 MB at most); longer clips keep them sparser
+_SAME_HEIGHT = 1.5  # boxes of one text line differ in height by at most this factor
+# Two digits, a time or date separator, a digit: what a clock line shows however OCR mangles it.
+_CLOCKISH = re.compile(r"\d\s*[:;/.\-年月]\s*\d")
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,16 @@ class ClockConfig:
 
 @dataclass
 class ClipClock:
-    """What the clock of one clip said (found False: no readable on-screen clock)."""
+    """What the clock of one clip said (found False: no readable on-screen clock).
+
+    Three states an inspector tells apart: found (read and followed), seen (a clock-like line
+    is in the picture but could not be read into a time: `text` and `region` say where), and
+    neither (no clock in the picture, or none the detector noticed).
+    """
 
     found: bool
+    seen: bool = False
+    """Not found, but a line that looks like a clock was there (unreadable: a finding, QA08)."""
     start: dt.datetime | None = None
     """The clock at the clip's first frame (aware, the profile's time zone)."""
     end: dt.datetime | None = None
@@ -103,6 +115,8 @@ class ClipClock:
         """clips[].clock of the JSON report."""
         if not self.found:
             out: dict[str, Any] = {"found": False}
+            if self.seen:
+                out.update(seen=True, text=self.text, region=self.region, reads=self.reads)
             if self.error:
                 out["error"] = self.error
             return out
@@ -135,7 +149,7 @@ class ClipClock:
         from video_audit.report.texts import t
 
         if not self.found:
-            return t(lang, "no_clock")
+            return t(lang, "clock_unreadable" if self.seen or self.error else "no_clock")
         sep = "：" if lang == "zh" else ": "
         return f"{t(lang, 'clock_span')}{sep}{self.span()}"
 
@@ -152,19 +166,80 @@ class ClipClock:
 
 
 def _lines(boxes: list[TextBox]) -> list[TextBox]:
-    """Boxes on one text line, close together, joined (det may split date, weekday and time)."""
+    """Boxes on one text line, close together, joined (det may split date, weekday and time).
+
+    Only boxes of about the same height join: a clock beside a taller block of text (a poster,
+    a caption) must stay a line of its own, or the joined crop reads as neither.
+    """
     lines: list[TextBox] = []
     for box in sorted(boxes, key=lambda b: b.x0):
         for k, line in enumerate(lines):
+            low, tall = sorted((line.height, box.height))
             overlap = min(line.y1, box.y1) - max(line.y0, box.y0)
             gap = box.x0 - line.x1
-            tall = max(line.height, box.height)
-            if overlap >= 0.5 * min(line.height, box.height) and gap <= 2.5 * tall:
+            if tall <= _SAME_HEIGHT * low and overlap >= 0.6 * low and gap <= 2.5 * tall:
                 lines[k] = line.union(box)
                 break
         else:
             lines.append(box)
     return lines
+
+
+def clock_like(text: str) -> bool:
+    """Text that looks like a clock even if it does not read as one (digits, : or - between)."""
+    text = normalise(text)
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 6 and bool(_CLOCKISH.search(text))
+
+
+@dataclass(frozen=True)
+class ClockRegion:
+    """Where the clock is drawn: one text line, or a date line above a time line.
+
+    Two stacked lines are cut out and set side by side, so the recogniser (and the tracker)
+    reads them as the one line "2024-05-24 09:31:05".
+    """
+
+    boxes: tuple[TextBox, ...]
+
+    def crop(self, image: np.ndarray) -> np.ndarray:
+        parts = [b.crop(image) for b in self.boxes]
+        if len(parts) == 1:
+            return parts[0]
+        high = max(p.shape[0] for p in parts)
+        parts = [
+            p
+            if p.shape[0] == high
+            else cv2.resize(p, (max(1, round(p.shape[1] * high / max(p.shape[0], 1))), high))
+            for p in parts
+        ]
+        gap = np.full((high, max(2, high // 2)), int(np.median(parts[0])), np.uint8)
+        return np.hstack([parts[0], gap, *parts[1:]])
+
+    def to_list(self) -> list[int]:
+        union = self.boxes[0]
+        for box in self.boxes[1:]:
+            union = union.union(box)
+        return union.to_list()
+
+
+def _stacked(lines: list[TextBox]) -> list[tuple[TextBox, TextBox]]:
+    """Pairs of lines one right above the other, alike in height: a date over a time."""
+    pairs = []
+    for upper in lines:
+        for lower in lines:
+            low, tall = sorted((upper.height, lower.height))
+            gap = lower.y0 - upper.y1
+            overlap = min(upper.x1, lower.x1) - max(upper.x0, lower.x0)
+            narrow = min(upper.x1 - upper.x0, lower.x1 - lower.x0)
+            if (
+                upper is not lower
+                and tall <= _SAME_HEIGHT * low
+                and -0.3 * low <= gap <= 1.5 * tall
+                and overlap >= 0.3 * narrow
+            ):
+                pairs.append((upper, lower))
+    return pairs
 
 
 class ClockSink:
@@ -174,12 +249,14 @@ class ClockSink:
         self.analyzer = analyzer
         self.config = analyzer.config
         self.clip = clip
-        self.region: TextBox | None = None
+        self.region: ClockRegion | None = None
         self.attempts = 0
         self.next_attempt = 0.0
         self.times: list[float] = []
         self.crops: list[np.ndarray] = []
         self.first: tuple[str, float] | None = None
+        self.seen: tuple[str, float, ClockRegion] | None = None
+        """The best clock-like line that did not read as a time (text, score, region)."""
         self.error: str | None = None
         self._next_keep = 0.0
         self.hold = self.config.hold_seconds
@@ -210,30 +287,49 @@ class ClockSink:
         self.crops.append(np.ascontiguousarray(self.region.crop(image)))
 
     def _find(self, image: np.ndarray) -> None:
-        engine = self.analyzer.engine
-        height, width = image.shape[:2]
-        boxes = engine.detect(image, self.config.detect_width)
+        height = image.shape[0]
+        boxes = self.analyzer.engine.detect(image, self.config.detect_width)
         # OSD clocks sit near the top or bottom edge: look there first.
         lines = sorted(_lines(boxes), key=lambda b: min(b.y0, height - b.y1))[
             : self.config.max_lines
         ]
-        regions = [line.padded(width, height) for line in lines]
-        best: tuple[float, TextBox, str] | None = None
+        if self._try(image, [(line,) for line in lines]):
+            return
+        # Nothing read as a clock: the boxes a line was joined from, each alone (a clock the
+        # joining put together with the text beside it), and a date line over a time line.
+        parts = [(b,) for line in lines for b in boxes if b != line and line.union(b) == line]
+        if self._try(image, parts[: self.config.max_lines]):
+            return
+        self._try(image, _stacked(lines)[: self.config.max_lines])
+
+    def _try(self, image: np.ndarray, candidates: Sequence[tuple[TextBox, ...]]) -> bool:
+        """Read CANDIDATES; keep the best that reads as a clock (True), note a clock-like one."""
+        if not candidates:
+            return False
+        height, width = image.shape[:2]
+        regions = [ClockRegion(tuple(b.padded(width, height) for b in c)) for c in candidates]
+        best: tuple[float, ClockRegion, str] | None = None
         for region, (text, score) in zip(
-            regions, engine.read([r.crop(image) for r in regions]), strict=True
+            regions, self.analyzer.engine.read([r.crop(image) for r in regions]), strict=True
         ):
-            if score < self.config.track.min_score or parse_clock(text) is None:
-                continue
-            if best is None or score > best[0]:
-                best = (score, region, text)
-        if best is not None:
-            self.region = best[1]
-            self.first = (best[2], best[0])
+            if score >= self.config.track.min_score and parse_clock(text) is not None:
+                if best is None or score > best[0]:
+                    best = (score, region, text)
+            elif clock_like(text) and (self.seen is None or score > self.seen[1]):
+                self.seen = (text, score, region)
+        if best is None:
+            return False
+        self.region = best[1]
+        self.first = (best[2], best[0])
+        return True
 
     def finish(self, timeline: Timeline) -> ClipClock:
         if self.error is not None:
             return ClipClock(found=False, error=self.error)
         if self.region is None or not self.crops:
+            if self.seen is not None:
+                text, _, region = self.seen
+                return ClipClock(found=False, seen=True, text=text.strip(), region=region.to_list())
             return ClipClock(found=False)
         name = self.clip.name
         prefer = (name.month, name.day) if name and name.month and name.day else None
@@ -252,8 +348,12 @@ class ClockSink:
         return self._result(track, timeline)
 
     def _result(self, track: Track, timeline: Timeline) -> ClipClock:
-        if not track.trusted:
-            return ClipClock(found=False, reads=track.reads)
+        if not track.trusted:  # the clock was found, but no two reads of it agree
+            assert self.region is not None
+            text = self.first[0].strip() if self.first else ""
+            return ClipClock(
+                found=False, seen=True, text=text, region=self.region.to_list(), reads=track.reads
+            )
         zone = self.config.timezone
         first, last = track.trusted[0], track.trusted[-1]
         duration = float(timeline.packet_times.max()) if timeline.packet_times.size else last.time

@@ -22,9 +22,20 @@ _YMD = re.compile(
 )
 # The year may run into the hour when OCR loses the space ("24/05/202409:31:15").
 _XXY = re.compile(rf"(?<!\d)(?P<a>\d{{1,2}}){_SEP}(?P<b>\d{{1,2}}){_SEP}{_YEAR}")
-_TIME = re.compile(r"(?<!\d)(?P<H>\d{1,2})\s*[:;]\s*(?P<M>\d{2})\s*[:;]\s*(?P<S>\d{2})(?!\d)")
-_AM = re.compile(r"(?<![A-Za-z])(?:A\.?M\.?)(?![A-Za-z])|上午|早上|凌晨", re.IGNORECASE)
-_PM = re.compile(r"(?<![A-Za-z])(?:P\.?M\.?)(?![A-Za-z])|下午|晚上|中午", re.IGNORECASE)
+# Thin or small fonts lose a colon, or read it as a dot or a comma: one separator may be any
+# of those, or a bare space, as long as the other is a real one (the date is matched first and
+# blanked out, so a dotted date is not taken for a time).
+_TIME = re.compile(
+    r"(?<!\d)(?P<H>\d{1,2})\s*(?P<a>[:;.,]|\s)\s*(?P<M>\d{2})\s*(?P<b>[:;.,]|\s)\s*(?P<S>\d{2})"
+    r"(?!\d)"
+)
+# ...or drop them altogether ("0638:00", "225448"): then only two digits each will do.
+_TIME_BARE = re.compile(
+    r"(?<!\d)(?P<H>\d{2})(?P<a>[:;.,]?)(?P<M>\d{2})(?P<b>[:;.,]?)(?P<S>\d{2})(?!\d)"
+)
+# OCR reads a small M as N now and then ("09:50:05 AN").
+_AM = re.compile(r"(?<![A-Za-z])(?:A\.?[MN]\.?)(?![A-Za-z])|上午|早上|凌晨", re.IGNORECASE)
+_PM = re.compile(r"(?<![A-Za-z])(?:P\.?[MN]\.?)(?![A-Za-z])|下午|晚上|中午", re.IGNORECASE)
 _ZH_DAYS = "一二三四五六日"
 # OCR often reads 一 as a dash.
 _ZH_WEEKDAY = re.compile(r"(?:星期|周|礼拜)\s*(?P<w>[一二三四五六日天—－-])")
@@ -111,7 +122,8 @@ def _dates(
 
 
 def _time(text: str) -> tuple[dt.time, bool] | None:
-    found = _TIME.search(text)
+    found = next((m for m in _TIME.finditer(text) if not (m["a"] + m["b"]).isspace()), None)
+    found = found or _TIME_BARE.search(text)
     if not found:
         return None
     hour, minute, second = int(found["H"]), int(found["M"]), int(found["S"])

@@ -308,7 +308,8 @@ def write_faulty(out: Path) -> SampleClass:
     expected |= {("LY02", f"{name}/第三天"), ("LY03", f"{name}/第三天/Thumbs.db")}
     expected.add(("PP04", f"{name}/第三天"))
 
-    # 5月23日: clip 1 carries tomorrow's date (NM03); clip 2 is an AVI renamed .mp4 (FM01).
+    # 5月23日: clip 1 carries tomorrow's date (NM03); clip 2 is an AVI renamed .mp4 (FM01),
+    # from a camera without the class's on-screen clock (QA08: every other clip shows one).
     # The lesson picture freezes for 40 s while the camera's clock runs on (QA04).
     d = dt.date(2024, 5, 23)
     _standard_day(cls / "5月23日", p, d, seed=130, frozen=(300.0, 340.0))
@@ -332,9 +333,11 @@ def write_faulty(out: Path) -> SampleClass:
         ("NM03", f"{name}/5月23日/{p}5月24日课间人脸识别视频1.mp4"),
         ("FM01", f"{name}/5月23日/{p}5月23日课间人脸识别视频2.mp4"),
         ("PP01", f"{name}/5月23日/{p}5月23日课间人脸识别视频2.mp4"),
+        ("QA08", f"{name}/5月23日/{p}5月23日课间人脸识别视频2.mp4"),
     }
 
-    # 5月24日: clip 2 cut short by an interrupted copy (FM04); an extra clip named freely (NM01).
+    # 5月24日: clip 2 cut short by an interrupted copy (FM04); an extra clip named freely (NM01),
+    # without the on-screen clock the class's other clips show (QA08).
     # Clip 1 is yesterday's footage re-exported today: its metadata says 5月24日, the camera's
     # on-screen clock says 5月23日 (QA07, from the clock).
     d = dt.date(2024, 5, 24)
@@ -356,6 +359,7 @@ def write_faulty(out: Path) -> SampleClass:
     expected |= {
         ("FM04", f"{name}/5月24日/{p}5月24日课间人脸识别视频2.mp4"),
         ("NM01", f"{name}/5月24日/课堂录像.mp4"),
+        ("QA08", f"{name}/5月24日/课堂录像.mp4"),
     }
     return SampleClass(cls, expected)
 
