@@ -15,7 +15,7 @@ from tests.conftest import PREFIX
 from tests.rosters import write_xls, write_xlsx
 from video_audit.audit import AuditReport, run_audit
 from video_audit.disc import DiscWalker
-from video_audit.report import json_report
+from video_audit.report import html, json_report, text
 from video_audit.samples.discs import GOOD_PREFIX, _standard_day, _write_roster
 from video_audit.samples.faces import roster_photo
 from video_audit.settings import AuditSettings
@@ -108,6 +108,10 @@ def test_renamed_compliant_class_is_dated_by_its_clip_names(
     assert [f.to_dict() for f in report.findings if f.severity == "error"] == []
     (day,) = json.loads(json_report.render(report))["classes"][0]["days"]
     assert (day["date"], day["year_source"]) == ("2024-06-03", "clip_names")
+    # Where the year came from is said where an inspector reads it.
+    said = "日期中的年份：2024 年（由视频文件名中的班级名称得出）"
+    assert said in text.render(report, "zh") and said in html.render(report, "zh")
+    assert "Year of the dates: 2024 (from the class name" in text.render(report, "en")
 
 
 def test_photos_without_a_roster_give_one_warning_and_no_footage_errors(

@@ -14,7 +14,15 @@ from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
 from video_audit.faces.matrix import attendance_matrix, engine_line
 from video_audit.findings import Finding, localise
-from video_audit.report.matrix import Cell, CellState, day_rows, disc_level, outside_days, slots
+from video_audit.report.matrix import (
+    Cell,
+    CellState,
+    day_rows,
+    disc_level,
+    outside_days,
+    slots,
+    year_note,
+)
 from video_audit.report.texts import t
 from video_audit.rules.format import CONTAINER_NAMES, clock
 
@@ -154,6 +162,7 @@ def _class_view(
         "id": f"class-{index + 1}",
         "folder": cls.folder,
         "prefix": cls.prefix or "",
+        "year_note": year_note(cls, lang) or "",
         "roster": cls.roster.name if cls.roster else "",
         "summary": data["summary"],
         "days": days,

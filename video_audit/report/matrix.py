@@ -8,6 +8,7 @@ from typing import Literal
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip, Day
 from video_audit.findings import Finding
+from video_audit.report.texts import t
 
 CellState = Literal["ok", "warning", "error", "missing"]
 
@@ -98,3 +99,20 @@ def disc_level(report: AuditReport) -> list[Finding]:
 
 def report_in(finding: Finding, cls: ClassFolder) -> bool:
     return cls.rel == "." or _inside(finding.path, cls.rel)
+
+
+def year_note(cls: ClassFolder, lang: str) -> str | None:
+    """Where the year of day folders named without one came from, when no folder name gave it
+    (the reader must know a 2024 was read from clip names, or merely assumed)."""
+    sources = {
+        (d.year_source, d.date.year) for d in cls.days if d.date is not None and d.year_source
+    }
+    shown = sorted((s, y) for s, y in sources if s not in ("folder", "class"))
+    if not shown:
+        return None
+    sep = "、" if lang == "zh" else "; "
+    return t(
+        lang,
+        "year_from",
+        sources=sep.join(t(lang, f"year_source_{s}", year=y) for s, y in shown),
+    )

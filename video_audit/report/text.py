@@ -9,7 +9,7 @@ from rich.cells import cell_len
 from video_audit.audit import AuditReport
 from video_audit.faces.matrix import attendance_matrix, engine_line, words
 from video_audit.findings import Finding
-from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days
+from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days, year_note
 from video_audit.report.texts import t
 
 MARK: dict[str, str] = {"error": "✗", "warning": "!", "info": "·"}
@@ -107,6 +107,8 @@ def render(report: AuditReport, lang: str = "zh") -> str:
             "verdict": "fail" if any(f.severity == "error" for f in found) else "pass",
         }
         out += ["", "=" * 72, f"{t(lang, 'class')}{sep}{cls.folder}", _counts(summary, lang)]
+        if note := year_note(cls, lang):
+            out.append(note)
         head = [t(lang, "day"), t(lang, "roll1"), t(lang, "roll2"), t(lang, "lesson")]
         widths = [12, 8, 8, 8]
         out.append("  " + "".join(_pad(h, w) for h, w in zip(head, widths, strict=True)))
