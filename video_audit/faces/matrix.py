@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from video_audit.spreadsheet import put
+
 WORDS = {
     "zh": {
         "present": "到课",
@@ -189,36 +191,37 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
     bold = Font(bold=True)
     row = 1
     for cls, m in classes:
-        ws.cell(row=row, column=1, value=cls.get("folder") or cls.get("path")).font = bold
+        put(ws, row, 1, cls.get("folder") or cls.get("path")).font = bold
         row += 1
         for col, title in enumerate([w["person"], "ID", w["role"], *m["columns"]], start=1):
-            ws.cell(row=row, column=col, value=title).font = bold
+            put(ws, row, col, title).font = bold
         for r in m["rows"]:
             row += 1
             for col, value in enumerate([r["name"], r["id"], r["role"]], start=1):
-                ws.cell(row=row, column=col, value=value)
+                put(ws, row, col, value)
             for col, cell in enumerate(r["cells"], start=4):
                 text = cell["label"]
                 if cell.get("similarity") is not None:
                     text += f" {cell['similarity']:.2f}"
-                target = ws.cell(row=row, column=col, value=text)
+                target = put(ws, row, col, text)
                 if cell["state"] in fills:
                     target.fill = fills[cell["state"]]
         for title, cases in ((w["reviews"], m["reviews"]), (w["unknowns"], m["unknowns"])):
             if not cases:
                 continue
             row += 2
-            ws.cell(row=row, column=1, value=title).font = bold
+            put(ws, row, 1, title).font = bold
             for case in cases:
                 row += 1
-                ws.cell(row=row, column=1, value=case["day"])
-                ws.cell(row=row, column=2, value=case["thumbnail"])
-                ws.cell(row=row, column=3, value="、".join(case["seen_in"]))
+                put(ws, row, 1, case["day"])
+                put(ws, row, 2, case["thumbnail"])
+                put(ws, row, 3, "、".join(case["seen_in"]))
                 for k, cand in enumerate(case.get("candidates", [])):
-                    ws.cell(
-                        row=row,
-                        column=4 + k,
-                        value=f"{cand['name']} {cand['id']} ({w['distance']} {cand['distance']})",
+                    put(
+                        ws,
+                        row,
+                        4 + k,
+                        f"{cand['name']} {cand['id']} ({w['distance']} {cand['distance']})",
                     )
         row += 2
     for letter, width in zip("ABCDEFGHIJ", (14, 22, 10, 16, 16, 16, 16, 16, 16, 16), strict=True):

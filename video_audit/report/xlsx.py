@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -21,6 +20,7 @@ from video_audit.findings import Finding, catalogue
 from video_audit.report.html import cell_mark, details_text, relative
 from video_audit.report.matrix import day_rows, disc_level, outside_days, slots
 from video_audit.report.texts import t
+from video_audit.spreadsheet import keep_text_everywhere, put
 
 FILLS = {
     "error": PatternFill("solid", fgColor="FDE2E1"),
@@ -40,11 +40,7 @@ MAX_WIDTH = 60
 
 def _put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
     """Write one cell; text is kept as text (a file named "=…" is never a formula)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("�", value)
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    cell = put(ws, row, col, value)
     cell.border = BORDER
     cell.alignment = WRAP
     return cell
@@ -220,6 +216,7 @@ def render(report: AuditReport, lang: str = "zh") -> bytes:
     _matrix_sheet(wb.create_sheet(t(lang, "matrix")), report, lang)
     _summary_sheet(wb.create_sheet(t(lang, "summary")), report, lang)
     add_attendance_sheet(wb, report.to_dict(lang), lang)
+    keep_text_everywhere(wb)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -10,6 +10,7 @@ from typing import Any
 
 from video_audit.files import write_atomic
 from video_audit.findings import catalogue
+from video_audit.spreadsheet import put
 from video_audit.store.scan import ScanStore
 
 TREND_NIGHTS = 14
@@ -457,11 +458,11 @@ def render_xlsx(s: NightSummary, lang: str = "zh") -> bytes:
     book.remove(book.active)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title)
-        sheet.append(header)
+        for n, values in enumerate([header, *rows], start=1):
+            for column, value in enumerate(values, start=1):
+                put(sheet, n, column, value)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
         for column in sheet.columns:
             width = max((len(str(c.value or "")) for c in column), default=8)
             sheet.column_dimensions[column[0].column_letter].width = min(60, max(8, width * 1.6))
