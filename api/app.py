@@ -67,7 +67,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             workspace=workspace,
             store=store,
             uploads=uploads,
-            evidence=EvidenceLog(store, workspace.evidence_dir),
+            evidence=EvidenceLog(store, workspace.evidence_dir, settings.evidence_key_file),
             runner=runner,
             templates=Jinja2Templates(directory=HERE / "templates"),
         )

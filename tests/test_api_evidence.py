@@ -42,6 +42,15 @@ def frame_at(frames: list[tuple[float, np.ndarray]], at: float) -> np.ndarray:
     return [image for t, image in frames if t <= at + 1e-6][-1]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def evidence_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The evidence key of this module's captures, outside every workspace and the user's home."""
+    key = tmp_path_factory.mktemp("keys") / "evidence.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIDEO_AUDIT_EVIDENCE_KEY_FILE", str(key))
+        yield key
+
+
 @pytest.fixture(scope="module")
 def lesson_class(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A class whose lesson clip is 12 s at 4 fps: keyframes every 10 s, so seeks matter."""
@@ -93,7 +102,22 @@ def test_capture_is_the_exact_frame_pixel_for_pixel(running: Any, lesson_class: 
     )
     assert past.status_code == 422 and "past the end" in past.json()["detail"]
     verdict = client.get("/api/evidence/verify", headers=h).json()
-    assert verdict == {**verdict, "ok": True, "records": 5}
+    assert verdict == {**verdict, "ok": True, "records": 5, "keyed": True, "anchor": None}
+    # The head, exported as JSON and shown on the evidence page, is what verify checks against.
+    head = client.get("/api/evidence/head", headers=h)
+    assert "attachment" in head.headers["content-disposition"]
+    exported = head.json()
+    assert exported["head"] == f"5:{record['mac']}" == verdict["head"] and exported["keyed"]
+    anchored = client.get("/api/evidence/verify", params={"head": exported["head"]}, headers=h)
+    assert anchored.json()["ok"] and anchored.json()["anchor"] == exported["head"]
+    ahead = client.get("/api/evidence/verify", params={"head": f"6:{'0' * 64}"}, headers=h)
+    assert ahead.json()["problem"] == "anchor_short" and "只有 5 条" in ahead.json()["message"]
+    bad = client.get("/api/evidence/verify", params={"head": "five"}, headers=h)
+    assert bad.status_code == 422
+    assert exported["head"] in client.get("/evidence", headers=h).text
+    institution = bearer(client, "inst_a")
+    assert client.get("/api/evidence/head", headers=institution).status_code == 403
+    assert exported["head"] not in client.get("/evidence", headers=institution).text
 
 
 def _sha256(path: Path) -> str:
@@ -201,7 +225,7 @@ def test_an_edited_row_names_its_record(log_copy: Path) -> None:
     assert (verdict.seq, verdict.problem) == (2, "content")
 
 
-def test_a_row_edited_with_its_hash_recomputed_breaks_the_chain(log_copy: Path) -> None:
+def test_a_row_edited_with_its_hash_recomputed_fails_its_signature(log_copy: Path) -> None:
     from video_audit.evidence import record_hash
 
     store = Store(log_copy / "video-audit.sqlite")
@@ -214,7 +238,7 @@ def test_a_row_edited_with_its_hash_recomputed_breaks_the_chain(log_copy: Path) 
         (6.0, record_hash(row)),
     )
     verdict = _verify(log_copy)
-    assert (verdict.seq, verdict.problem) == (3, "chain")
+    assert (verdict.seq, verdict.problem) == (2, "mac")
 
 
 def test_a_deleted_row_is_named(log_copy: Path) -> None:

@@ -1,10 +1,11 @@
-"""Spot-check evidence: exact-frame PNGs and a hash-chained log that shows later tampering.
+"""Spot-check evidence: exact-frame PNGs and a keyed, hash-chained log that shows tampering.
 
 Each record holds the source file's path and SHA-256, the frame's time and pts, who took it,
-the note, when, the PNG's and the captioned copy's SHA-256, the previous record's hash and its
-own hash (SHA-256 of the record's canonical JSON). The files are stored by content hash; the
-chain's head (last seq and hash) is also kept in a file beside them, so removing the last
-records shows too.
+the note, when, the PNG's and the captioned copy's SHA-256, the previous record's hash, its own
+hash (SHA-256 of the record's canonical JSON) and its signature (HMAC-SHA256 with a key kept
+outside the workspace; see evidence_chain.py). The files are stored by content hash. The chain's
+head is its last record; a copy is written to evidence/HEAD after each commit, and the head
+is meant to be kept elsewhere too (`video-audit evidence head`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -28,8 +30,18 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from video_audit.evidence_chain import (
+    EvidenceKey,
+    EvidenceKeyError,
+    Head,
+    Verdict,
+    key_path,
+    link_of,
+    verify_chain,
+)
 from video_audit.files import write_atomic
 from video_audit.media.grab import Grab, grab, time_code
+from video_audit.report.texts import t
 from video_audit.store import Store, now
 
 HASHED_FIELDS = (
@@ -217,16 +229,53 @@ def record_hash(record: Mapping[str, Any]) -> str:
 
 
 class EvidenceLog:
-    """The evidence files (by content hash) and their records in the store."""
+    """The evidence files (by content hash), their records in the store, and the chain's key."""
 
-    def __init__(self, store: Store, folder: Path) -> None:
+    def __init__(
+        self,
+        store: Store,
+        folder: Path,
+        key_file: Path | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.folder = folder
         self.head_file = folder / "HEAD"
+        self.key_file = key_path(key_file)
+        # The key must not be where whoever writes the data folder can read or replace it.
+        self.forbidden = (folder.parent, store.path.parent)
+        self.notice = notice or _stderr
+        self._key: EvidenceKey | None = None
         self._encoders = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-png")
 
     def path_of(self, rel: str) -> Path:
         return self.folder / rel
+
+    def key(self) -> EvidenceKey | None:
+        """The key if its file is there (checked: outside the workspace, well formed)."""
+        if self._key is None or self._key.path != self.key_file:
+            self._key = EvidenceKey.load(self.key_file, self.forbidden)
+        return self._key
+
+    def signing_key(self) -> EvidenceKey:
+        """The key new records are signed with: the chain's own, or a new one for a chain that
+        has none yet (said on stderr, once). Never a second key for a keyed chain."""
+        key = self.key()
+        last = self.store.last_evidence()
+        if key is None:
+            if last is not None and last["mac"]:
+                raise EvidenceKeyError("ev_key_lost", path=self.key_file)
+            key = self._key = EvidenceKey.create(self.key_file, self.forbidden)
+            self.notice(f"{t('zh', 'ev_key_created', path=key.path)}\n"
+                        f"{t('en', 'ev_key_created', path=key.path)}")  # fmt: skip
+        if last is not None and last["mac"]:
+            _same_key(key, last["key_id"])
+        return key
+
+    def head(self) -> Head:
+        """The chain's head as the records say: the last record's number and link."""
+        last = self.store.last_evidence()
+        return Head(int(last["seq"]), link_of(dict(last))) if last is not None else Head(0, "")
 
     def _put(self, data: bytes) -> tuple[str, str]:
         digest = hashlib.sha256(data).hexdigest()
@@ -246,8 +295,12 @@ class EvidenceLog:
         class_id: int | None = None,
         clip: str | None = None,
     ) -> dict[str, Any]:
-        """Grab the frame at `at` seconds, store both PNGs, append the record; returns it."""
+        """Grab the frame at `at` seconds, store both PNGs, append the record; returns it.
+
+        The images are written (atomically) before the record: a capture cut short leaves at
+        most images no record names, which verify() reports as an incomplete capture."""
         frame = grab(source, at)
+        key = self.signing_key()  # after the grab: a time past the end makes no key
         source_sha = file_sha256(source)
         taken_at = now()
         caption = caption or describe_clip(source)
@@ -277,99 +330,54 @@ class EvidenceLog:
             "caption": "\n".join(lines),
         }
 
-        def seal(seq: int, prev_hash: str) -> dict[str, Any]:
-            record = {"seq": seq, **fields, "prev_hash": prev_hash}
+        def seal(seq: int, last: dict[str, Any] | None) -> dict[str, Any]:
+            if last is not None and last["mac"]:  # another process may have keyed it meanwhile
+                _same_key(key, last["key_id"])
+            record = {"seq": seq, **fields, "prev_hash": last["hash"] if last else ""}
             record["hash"] = record_hash(record)
+            record["key_id"] = key.key_id
+            record["mac"] = key.sign(record, link_of(last) if last else "")
             return record
 
         return self.store.append_evidence(seal, self._write_head)
 
-    def _write_head(self, seq: int, digest: str) -> None:
-        write_atomic(self.head_file, f"{seq} {digest}\n".encode())
+    def _write_head(self, record: dict[str, Any]) -> None:
+        # A copy for people and a weak local check; the records themselves are the head, so
+        # a crash before this line leaves it one behind, which verify() takes as a note.
+        write_atomic(self.head_file, f"{record['seq']} {link_of(record)}\n".encode())
 
-    def verify(self) -> Verdict:
-        """Check every record, the chain, the files and the head; name the first bad record."""
-        rows = self.store.evidence()
-        prev_hash, expected_seq = "", 1
-        for row in rows:
-            record = dict(row)
-            seq = record["seq"]
-            if seq != expected_seq:
-                return Verdict(len(rows), expected_seq, "missing")
-            if record["prev_hash"] != prev_hash:
-                return Verdict(len(rows), seq, "chain")
-            if record_hash(record) != record["hash"]:
-                return Verdict(len(rows), seq, "content")
-            for rel_key, sha_key in (("png", "png_sha256"), ("caption_png", "caption_sha256")):
-                target = self.path_of(record[rel_key])
-                if not target.is_file():
-                    return Verdict(len(rows), seq, "file_missing", record[rel_key])
-                if hashlib.sha256(target.read_bytes()).hexdigest() != record[sha_key]:
-                    return Verdict(len(rows), seq, "file_changed", record[rel_key])
-            prev_hash, expected_seq = record["hash"], seq + 1
-        head = self.head_file.read_text().split() if self.head_file.is_file() else []
-        if rows or head:
-            last = (str(rows[-1]["seq"]), rows[-1]["hash"]) if rows else ("0", "")
-            if len(head) != 2:
-                return Verdict(len(rows), int(last[0]), "head")
-            if (head[0], head[1]) != last:
-                if head[0].isdigit() and int(head[0]) > int(last[0]):
-                    return Verdict(len(rows), int(last[0]) + 1, "missing")
-                return Verdict(len(rows), int(head[0]) if head[0].isdigit() else 0, "head")
-        return Verdict(len(rows), None, None)
+    def verify(self, anchor: Head | None = None, sources: bool = True) -> Verdict:
+        """Check every record, the chain, the signatures (with the key, when it is there), the
+        images, the anchored head (when given) and the sources still present."""
+        rows = [dict(r) for r in self.store.evidence()]
+        return verify_chain(
+            rows,
+            self.folder,
+            self.key(),
+            key_file=self.key_file,
+            record_hash=record_hash,
+            anchor=anchor,
+            sources=sources,
+        )
 
 
-_PROBLEMS = {
-    "missing": ("第 {seq} 条记录缺失（被删除）", "record {seq} is missing (deleted)"),
-    "chain": (
-        "第 {seq} 条记录的前一条哈希不符（之前的记录被改动或删除）",
-        "record {seq}: previous-record hash does not match (an earlier record changed or removed)",
-    ),
-    "content": ("第 {seq} 条记录的内容被改动", "record {seq}: its content was changed"),
-    "file_missing": ("第 {seq} 条记录的图片缺失：{file}", "record {seq}: image missing: {file}"),
-    "file_changed": ("第 {seq} 条记录的图片被改动：{file}", "record {seq}: image changed: {file}"),
-    "head": (
-        "证据链末端与记录不符（第 {seq} 条附近）",
-        "the log's head does not match its last record (near record {seq})",
-    ),
-}
+def _same_key(key: EvidenceKey, key_id: str) -> None:
+    if key.key_id != key_id:
+        raise EvidenceKeyError("ev_key_other", path=key.path, found=key.key_id, expected=key_id)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The result of verify(): how many records, and the first bad one (None when all hold)."""
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
-    records: int
-    seq: int | None
-    problem: str | None
-    file: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-    def message(self, lang: str = "zh") -> str:
-        if self.problem is None and self.records == 0:
-            return (
-                "证据链中还没有任何记录（没有可校验的内容）"
-                if lang == "zh"
-                else "the evidence log holds no records yet (nothing to verify)"
-            )
-        if self.problem is None:
-            return (
-                f"证据记录完好：共 {self.records} 条，哈希链一致"
-                if lang == "zh"
-                else f"evidence log intact: {self.records} records, hash chain holds"
-            )
-        zh, en = _PROBLEMS[self.problem]
-        return (zh if lang == "zh" else en).format(seq=self.seq, file=self.file)
-
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "records": self.records,
-            "seq": self.seq,
-            "problem": self.problem,
-            "file": self.file,
-            "message": self.message(lang),
-        }
+__all__ = [
+    "Caption",
+    "EvidenceKey",
+    "EvidenceKeyError",
+    "EvidenceLog",
+    "Head",
+    "Verdict",
+    "describe_clip",
+    "link_of",
+    "record_hash",
+]

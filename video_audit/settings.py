@@ -62,6 +62,10 @@ class ServiceSettings(BaseSettings):
     """Mark the session cookie Secure (set when the service sits behind HTTPS)."""
     spotcheck_max: int = 50
     """Most moments one random spot-check may propose."""
+    evidence_key_file: Path | None = None
+    """The key that signs the evidence log (HMAC-SHA256), kept outside the workspace; None:
+    $XDG_CONFIG_HOME/video-audit/evidence.key (~/.config/…), made 0600 on the first capture.
+    Every command reads the same variable. Back it up; a key inside the workspace is refused."""
 
 
 def settings_markdown() -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -21,8 +21,10 @@ from api.context import (
 from api.pages import page
 from api.reportview import stored_report
 from api.routes.media import class_file
-from video_audit.evidence import Caption, describe_clip
+from video_audit.evidence import Caption, EvidenceKeyError, Head, describe_clip
 from video_audit.media.grab import ScreenshotError, time_code
+from video_audit.report.texts import t
+from video_audit.store import now
 
 router = APIRouter(tags=["evidence"])
 
@@ -80,6 +82,8 @@ def capture(
         )
     except ScreenshotError as exc:
         raise HTTPException(422, f"无法截图：{exc} / cannot capture") from exc
+    except EvidenceKeyError as exc:
+        raise HTTPException(500, f"无法取证：{exc.both()}") from exc
     return record_dict(record)
 
 
@@ -94,12 +98,51 @@ def list_evidence(
 
 @router.get("/api/evidence/verify")
 async def verify_evidence(
-    request: Request, user: Annotated[User, Depends(current_user)]
+    request: Request,
+    user: Annotated[User, Depends(current_user)],
+    head: Annotated[
+        str | None, Query(description="另行保存的末端 COUNT:MAC / the head kept elsewhere")
+    ] = None,
+    sources: Annotated[
+        bool, Query(description="重新核对源视频 / re-hash the sources still present")
+    ] = True,
 ) -> dict[str, Any]:
     """校验证据链，指出第一条不符的记录 / verify the log; names the first bad record."""
     require_inspector(user)
-    verdict = await run_in_threadpool(service(request).evidence.verify)
-    return verdict.to_dict(lang_of(request))
+    lang = lang_of(request)
+    anchor = None
+    if head:
+        try:
+            anchor = Head.parse(head)
+        except ValueError as exc:
+            raise HTTPException(422, t(lang, "ev_bad_head", detail=exc)) from exc
+    try:
+        verdict = await run_in_threadpool(service(request).evidence.verify, anchor, sources)
+    except EvidenceKeyError as exc:
+        raise HTTPException(500, exc.both()) from exc
+    return verdict.to_dict(lang)
+
+
+@router.get("/api/evidence/head")
+def evidence_head(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
+    """证据链末端 COUNT:MAC（JSON 下载，请另行保存）/ the chain's head, to keep elsewhere."""
+    require_inspector(user)
+    svc = service(request)
+    head = svc.evidence.head()
+    last = svc.store.last_evidence()
+    body = {
+        "head": head.text(),
+        "records": head.count,
+        "mac": head.link,
+        "keyed": bool(last is not None and last["mac"]),
+        "key_id": last["key_id"] if last is not None else None,
+        "last_taken_at": last["taken_at"] if last is not None else None,
+        "exported_at": now(),
+    }
+    return JSONResponse(
+        body,
+        headers={"Content-Disposition": f'attachment; filename="evidence-head-{head.count}.json"'},
+    )
 
 
 @router.get("/evidence", response_class=HTMLResponse, include_in_schema=False)
@@ -108,7 +151,15 @@ def evidence_page(request: Request, user: Annotated[User, Depends(current_user)]
     ids = _visible_ids(svc, user)
     records = [record_dict(r) for r in reversed(svc.store.evidence(ids))]
     names = {r["id"]: r["name"] for r in svc.store.classes()}
-    return page(request, "evidence.html", user, records=records, class_names=names)
+    head = svc.evidence.head() if user.sees_all else None
+    return page(
+        request,
+        "evidence.html",
+        user,
+        records=records,
+        class_names=names,
+        head=head.text() if head and head.count else None,
+    )
 
 
 @router.get("/evidence/{seq}/{kind}.png")

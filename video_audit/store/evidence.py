@@ -13,16 +13,19 @@ class EvidenceRecords(Database):
     """The hash-chained evidence records, appended one at a time by the writer."""
 
     def append_evidence(
-        self, seal: Callable[[int, str], dict[str, Any]], after: Callable[[int, str], None]
+        self,
+        seal: Callable[[int, dict[str, Any] | None], dict[str, Any]],
+        after: Callable[[dict[str, Any]], None],
     ) -> dict[str, Any]:
-        """Append one record: seal(seq, prev_hash) builds it; after(seq, hash) runs on commit."""
+        """Append one record in one transaction: seal(seq, last record or None) builds it from
+        the last record as it is under the write lock; after(record) runs once it is committed.
+        The chain's head is the last record itself, so a crash at any point leaves the record
+        either wholly there or not at all, never a head that disagrees with the records."""
 
         def insert(conn: sqlite3.Connection) -> dict[str, Any]:
-            last = conn.execute(
-                "SELECT seq, hash FROM evidence ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            seq = (last[0] if last else 0) + 1
-            record = seal(seq, last[1] if last else "")
+            row = conn.execute("SELECT * FROM evidence ORDER BY seq DESC LIMIT 1").fetchone()
+            last = dict(row) if row is not None else None
+            record = seal((last["seq"] if last else 0) + 1, last)
             columns = ", ".join(record)
             marks = ", ".join("?" for _ in record)
             conn.execute(
@@ -31,8 +34,12 @@ class EvidenceRecords(Database):
             return record
 
         record = self.write(insert)
-        self.after_write(after, record["seq"], record["hash"])
+        self.after_write(after, record)
         return record
+
+    def last_evidence(self) -> sqlite3.Row | None:
+        """The newest record (None when the log is empty)."""
+        return self.read_one("SELECT * FROM evidence ORDER BY seq DESC LIMIT 1")
 
     def evidence(self, class_ids: list[int] | None = None) -> list[sqlite3.Row]:
         """The log in order (or only the records of some classes)."""

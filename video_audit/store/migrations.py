@@ -189,6 +189,14 @@ def _adopt(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
 
+def _evidence_macs(conn: sqlite3.Connection) -> None:
+    """Each evidence record's HMAC and the id of the key that made it (NULL: made before)."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(evidence)")}
+    for name in ("mac", "key_id"):
+        if name not in columns:  # a file adopted a second time may have them already
+            conn.execute(f"ALTER TABLE evidence ADD COLUMN {name} TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its version, a name for people, and what it does."""
@@ -203,6 +211,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "web service: accounts, uploaded classes, audits, evidence", _script(_SERVICE)),
     Migration(3, "nightly scan state", _script(_SCAN)),
     Migration(4, "footage fingerprints", _script(_FOOTAGE)),
+    Migration(5, "evidence: keyed signatures (mac, key_id)", _evidence_macs),
 )
 LATEST = MIGRATIONS[-1].version
 
