@@ -200,25 +200,26 @@ class Verdict:
     def lines(self, lang: str = "zh") -> list[str]:
         """What an inspector reads: the verdict first, then warnings and notes."""
         say = lambda key, **p: t(lang, key, **p)  # noqa: E731
+        out: list[str] = []
+        if self.sources_changed:  # first: the chain may hold, the footage did not
+            out.append(say("ev_sources_changed", seqs=_seqs(self.sources_changed, lang)))
         if self.problem is not None:
-            out = [say(f"ev_{self.problem}", seq=self.seq, file=self.file,
+            out += [say(f"ev_{self.problem}", seq=self.seq, file=self.file,
                        records=self.records, expected=self.expected)]  # fmt: skip
         elif self.records == 0:
-            out = [say("ev_empty")]
+            out += [say("ev_empty")]
         elif self.keyed:
-            out = [say("ev_intact", records=self.records)]
+            out += [say("ev_intact", records=self.records)]
             if self.records > self.unkeyed:
                 out.append(say("ev_signed", n=self.records - self.unkeyed, path=self.key_path))
         else:
-            out = [say("ev_consistent", records=self.records, path=self.key_path)]
+            out += [say("ev_consistent", records=self.records, path=self.key_path)]
         if self.records == 0 and self.keyed and self.problem is None:
             out.append(say("ev_empty_with_key", path=self.key_path))
         if self.unkeyed:
             out.append(say("ev_unkeyed", n=self.unkeyed))
-        if self.sources_changed:
-            out.append(say("ev_sources_changed", seqs=_seqs(self.sources_changed)))
         if self.sources_missing:
-            out.append(say("ev_sources_missing", seqs=_seqs(self.sources_missing)))
+            out.append(say("ev_sources_missing", seqs=_seqs(self.sources_missing, lang)))
         if not self.sources_checked:
             out.append(say("ev_sources_skipped"))
         if self.incomplete:
@@ -252,8 +253,8 @@ class Verdict:
         }
 
 
-def _seqs(seqs: Sequence[int]) -> str:
-    shown = "、".join(str(s) for s in seqs[:20])
+def _seqs(seqs: Sequence[int], lang: str) -> str:
+    shown = ("、" if lang == "zh" else ", ").join(str(s) for s in seqs[:20])
     return shown + ("…" if len(seqs) > 20 else "")
 
 
