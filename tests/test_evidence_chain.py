@@ -415,3 +415,29 @@ def test_kill_9_mid_capture_is_never_taken_for_tampering(
     capture(data, lab / "lesson.mp4", key, (1.0,))
     final = verify(data, key)
     assert final.ok and final.head_lag is False and final.unkeyed == 0
+
+
+def test_verifying_while_another_inspector_captures_raises_no_alarm(data: Path, lab: Path) -> None:
+    """The service verifies while captures go on: HEAD written by a capture that committed
+    after verify read the records must not read as records deleted."""
+    key = lab / "keys" / "evidence.key"
+    store = Store(data / "video-audit.sqlite")
+    log = _log(store, data, key)
+    stop = threading.Event()
+
+    def keep_capturing() -> None:
+        n = 0
+        while not stop.is_set():
+            log.capture(lab / "lesson.mp4", (n % 8) * 0.5, "甲", f"#{n}")
+            n += 1
+
+    worker = threading.Thread(target=keep_capturing)
+    worker.start()
+    try:
+        verdicts = [log.verify(sources=False) for _ in range(40)]
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        store.close()
+    assert verdicts[-1].records > 4
+    assert all(v.ok for v in verdicts), [v.message("en") for v in verdicts if not v.ok][:1]

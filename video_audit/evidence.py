@@ -37,6 +37,7 @@ from video_audit.evidence_chain import (
     Verdict,
     key_path,
     link_of,
+    read_local_head,
     verify_chain,
 )
 from video_audit.files import write_atomic
@@ -349,13 +350,16 @@ class EvidenceLog:
     def verify(self, anchor: Head | None = None, sources: bool = True) -> Verdict:
         """Check every record, the chain, the signatures (with the key, when it is there), the
         images, the anchored head (when given) and the sources still present."""
+        key = self.key()
+        local_head = read_local_head(self.head_file)  # before the records: see verify_chain
         rows = [dict(r) for r in self.store.evidence()]
         return verify_chain(
             rows,
             self.folder,
-            self.key(),
+            key,
             key_file=self.key_file,
             record_hash=record_hash,
+            local_head=local_head,
             anchor=anchor,
             sources=sources,
         )

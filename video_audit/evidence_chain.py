@@ -279,10 +279,14 @@ def verify_chain(
     *,
     key_file: Path,
     record_hash: Any,
+    local_head: str | None = None,
     anchor: Head | None = None,
     sources: bool = True,
 ) -> Verdict:
-    """Check numbering, hashes, signatures, images, the local HEAD, the anchor and the sources."""
+    """Check numbering, hashes, signatures, images, the local HEAD, the anchor and the sources.
+
+    local_head is the HEAD file's text (None: no file), read before the records were: it is
+    written after each commit, so read first it can only lag them, even while captures go on."""
     walk = _Walk()
     prev_hash, prev_link, expected_seq, keyed_seen, unkeyed = "", "", 1, False, 0
     for record in rows:
@@ -317,7 +321,7 @@ def verify_chain(
     head = Head.of(rows)
     head_lag = False
     if walk.problem is None:
-        head_lag = _local_head(folder / "HEAD", rows, walk)
+        head_lag = _local_head(local_head, rows, walk)
     if walk.problem is None and anchor is not None:
         _anchored(anchor, rows, walk)
     changed, missing = _sources(rows) if sources else ((), ())
@@ -340,14 +344,19 @@ def verify_chain(
     )
 
 
-def _local_head(path: Path, rows: Sequence[Mapping[str, Any]], walk: _Walk) -> bool:
+def read_local_head(path: Path) -> str | None:
+    """The HEAD file's text (None when there is none; unreadable reads as malformed)."""
+    try:
+        return path.read_text(encoding="ascii") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return "?"
+
+
+def _local_head(text: str | None, rows: Sequence[Mapping[str, Any]], walk: _Walk) -> bool:
     """The HEAD file beside the images is written after each commit, so it may lag the records
     by what a crash cut short (a note, not tampering); ahead of them, or naming another link
     than the record at its number, it shows records deleted or rewritten. True when it lags."""
-    try:
-        words = path.read_text(encoding="ascii").split() if path.is_file() else []
-    except (OSError, UnicodeDecodeError):
-        words = ["?"]
+    words = (text or "").split()
     if not words:
         return bool(rows)
     if len(words) != 2 or not words[0].isdigit():
