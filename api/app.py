@@ -10,17 +10,18 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Forbidden, NotLoggedIn, User
 from api.context import HERE, Service, current_user, lang_of, text
+from api.headers import SecurityHeaders
+from api.pages import page_templates, swagger_page
 from api.routes import audits, classes, evidence, health, login, media, spotchecks
 from api.runner import AuditRunner
+from api.throttle import LoginThrottle
 from api.uploads import Limits, Uploads
 from video_audit import __version__
 from video_audit.evidence import EvidenceLog
@@ -69,7 +70,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             uploads=uploads,
             evidence=EvidenceLog(store, workspace.evidence_dir, settings.evidence_key_file),
             runner=runner,
-            templates=Jinja2Templates(directory=HERE / "templates"),
+            templates=page_templates(HERE / "templates"),
+            throttle=LoginThrottle.from_settings(settings),
         )
         app.state.service = svc
         # Audits cut short by a stop are run again.
@@ -93,6 +95,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (health, login, classes, audits, media, spotchecks, evidence):
         app.include_router(module.router)
@@ -108,13 +111,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs(user: Annotated[User, Depends(current_user)]) -> Response:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="video-audit API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon-32x32.png",
-        )
+        return swagger_page()
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:

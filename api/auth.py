@@ -90,21 +90,26 @@ def open_session(store: Store, user: User, kind: str, hours: float) -> tuple[str
     return token, csrf
 
 
-def request_user(store: Store, request: Request) -> User:
-    """The user behind a bearer token or a session cookie; NotLoggedIn otherwise."""
+def request_token(request: Request) -> tuple[str, str] | None:
+    """("api", bearer token) or ("cookie", session token) this request carries, if any."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        row = store.session(token_hash(header[7:].strip()), "api")
-        if row is None:
-            raise NotLoggedIn()
-        return User(row["id"], row["name"], row["role"], row["institution"])
+        return "api", header[7:].strip()
     cookie = request.cookies.get(COOKIE)
-    if not cookie:
+    return ("cookie", cookie) if cookie else None
+
+
+def request_user(store: Store, request: Request) -> User:
+    """The user behind a bearer token or a session cookie; NotLoggedIn otherwise."""
+    used = request_token(request)
+    if used is None:
         raise NotLoggedIn()
-    row = store.session(token_hash(cookie), "cookie")
+    kind, token = used
+    row = store.session(token_hash(token), kind)
     if row is None:
         raise NotLoggedIn()
-    return User(row["id"], row["name"], row["role"], row["institution"], row["csrf"])
+    csrf = row["csrf"] if kind == "cookie" else None
+    return User(row["id"], row["name"], row["role"], row["institution"], csrf)
 
 
 async def check_csrf(request: Request, user: User) -> None:

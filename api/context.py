@@ -8,12 +8,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import User, check_csrf, request_user
+from api.redact import PathScrubber
 from api.runner import AuditRunner
+from api.throttle import LoginThrottle
 from api.uploads import Uploads
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import ServiceSettings
@@ -35,10 +37,17 @@ class Service:
     evidence: EvidenceLog
     runner: AuditRunner
     templates: Jinja2Templates
+    throttle: LoginThrottle
 
     @property
     def reports_dir(self) -> Path:
         return self.workspace.reports_dir
+
+    def scrub(self, user: User, value: Any) -> Any:
+        """value as this user may see it: no server paths for an institution (api/redact.py)."""
+        if user.sees_all:
+            return value
+        return PathScrubber(self.workspace.root, self.uploads.classes).data(value)
 
 
 @cache
@@ -71,13 +80,16 @@ async def current_user(request: Request) -> User:
     return user
 
 
+def not_found() -> HTTPException:
+    """The one 404 of every route with an id: "no such" and "not yours" read the same."""
+    return HTTPException(404, f"{text('zh', 'not_found')} / {text('en', 'not_found')}")
+
+
 def visible_class(svc: Service, user: User, class_id: int) -> Any:
     """The class row when it exists and this user may see it; 404 otherwise (no existence leak)."""
-    from fastapi import HTTPException
-
     row = svc.store.class_row(class_id)
     if row is None or not user.may_see(row["institution"]):
-        raise HTTPException(404, text("zh", "no_such_class") + " / no such class")
+        raise not_found()
     return row
 
 

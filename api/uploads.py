@@ -86,6 +86,15 @@ def _unicode_path(extra: bytes, raw: bytes) -> str | None:
     return None
 
 
+# Bidi overrides and isolates, marks and zero-width characters: they make "evil‮4pm.exe" read
+# as another name. Refused in uploaded names; shown as <U+…> where one reaches a page.
+SPOOFING = frozenset(
+    "".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0x200B, 0x2010)]))
+    + "\u061c\u2060\ufeff"
+)
+MAX_PATH_BYTES = 1024  # well under the system's limit once under the workspace
+
+
 def safe_parts(name: str) -> list[str]:
     """The components of an uploaded relative path; UploadRefused for anything that escapes."""
     if not name or "\x00" in name:
@@ -98,6 +107,14 @@ def safe_parts(name: str) -> list[str]:
         raise UploadRefused(f"路径中不能有“..”：{name} / '..' in a path is refused")
     if any(ord(ch) < 32 for p in parts for ch in p) or any(len(p.encode()) > 255 for p in parts):
         raise UploadRefused(f"文件名含控制字符或过长：{name} / control characters or too long")
+    if len(unified.encode()) > MAX_PATH_BYTES:
+        raise UploadRefused(f"路径过长：{name[:80]}… / path too long")
+    if any(ch in SPOOFING for ch in unified):
+        shown = "".join(f"<U+{ord(ch):04X}>" if ch in SPOOFING else ch for ch in unified)
+        raise UploadRefused(
+            f"文件名含方向控制或零宽字符（可伪装文件名）：{shown} / "
+            "bidi control or zero-width character in a name"
+        )
     if not parts:
         raise UploadRefused(f"文件名无效：{name!r} / invalid file name")
     return parts

@@ -10,6 +10,7 @@ import io
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,15 @@ def _shot(page: Any, name: str) -> None:
     image.quantize(colors=128).save(DOCS / f"web-{name}.png", optimize=True)
 
 
+def _until(page: Any, expression: str, limit: float = 60) -> None:
+    """Poll a JS expression from outside the page: wait_for_function evaluates strings inside
+    it, which the pages' Content-Security-Policy (no eval) rightly refuses."""
+    deadline = time.monotonic() + limit
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {limit} s: {expression}"
+        time.sleep(0.05)
+
+
 def test_inspector_uploads_reads_plays_and_captures(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -87,6 +97,11 @@ def test_inspector_uploads_reads_plays_and_captures(server: str, tmp_path: Path)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)
+        refused: list[str] = []  # what the Content-Security-Policy blocked on any page
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
 
         page.goto(f"{server}/classes")
         expect(page).to_have_url(f"{server}/login?next=/classes")
@@ -114,33 +129,38 @@ def test_inspector_uploads_reads_plays_and_captures(server: str, tmp_path: Path)
         page.locator("a.play").first.click()
         page.wait_for_url(re.compile(r"/play\?clip="))
         video = page.locator("#player")
-        page.wait_for_function("document.getElementById('player').readyState >= 1")
+        _until(page, "document.getElementById('player').readyState >= 1")
         page.evaluate(
             "() => { const v = document.getElementById('player'); v.muted = true; "
             "return v.play(); }"
         )
-        page.wait_for_function("document.getElementById('player').currentTime > 0.2")
+        _until(page, "document.getElementById('player').currentTime > 0.2")
         page.evaluate(
             "() => { const v = document.getElementById('player'); v.pause(); v.currentTime = 1.2; }"
         )
-        page.wait_for_function(
+        _until(
+            page,
             "Math.abs(document.getElementById('player').currentTime - 1.2)"
-            " < 0.001 && !document.getElementById('player').seeking"
+            " < 0.001 && !document.getElementById('player').seeking",
         )
         assert video.evaluate("v => v.error") is None
         page.fill('input[name="note"]', "抽查：画面正常")
         page.click("#capture")
         expect(page.locator("#capture-message")).to_contain_text("已取证：第 1 条")
         expect(page.locator("#capture-message")).to_contain_text("00:00:01.000")
-        page.wait_for_function("document.querySelector('#captured img')?.naturalWidth > 0")
+        _until(page, "document.querySelector('#captured img')?.naturalWidth > 0")
         _shot(page, "player")
 
         page.click("text=取证记录")
         row = page.locator("#evidence-list tr[data-seq='1']")
         expect(row).to_contain_text("抽查：画面正常")
         expect(row).to_contain_text("00:00:01.000")
-        page.wait_for_function("document.querySelector('#evidence-list img').naturalWidth > 0")
+        _until(page, "document.querySelector('#evidence-list img').naturalWidth > 0")
         page.click("#verify")
         expect(page.locator("#verify-result")).to_contain_text("证据记录完好")
         _shot(page, "evidence")
+        page.goto(f"{server}/docs")  # Swagger UI starts from a file of the site, no inline script
+        # Swagger UI ran (it draws its own root); the bundled 4.x cannot read OpenAPI 3.1 yet.
+        expect(page.locator("#swagger-ui .swagger-ui").first).to_be_attached()
+        assert refused == []
         browser.close()

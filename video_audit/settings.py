@@ -66,6 +66,22 @@ class ServiceSettings(BaseSettings):
     """The key that signs the evidence log (HMAC-SHA256), kept outside the workspace; None:
     $XDG_CONFIG_HOME/video-audit/evidence.key (~/.config/…), made 0600 on the first capture.
     Every command reads the same variable. Back it up; a key inside the workspace is refused."""
+    login_failures: int = 5
+    """Failed logins of one account before it must wait (429 with Retry-After); each further
+    failure doubles the wait."""
+    login_address_failures: int = 20
+    """Failed logins from one client address (any account) before it must wait."""
+    login_window_s: float = 300.0
+    """Failed logins older than this many seconds are forgotten."""
+    login_backoff_s: float = 1.0
+    """The first wait after the limit, in seconds (then 2, 4, 8 … times that)."""
+    login_backoff_max_s: float = 900.0
+    """The longest wait, in seconds."""
+    login_table_max: int = 10000
+    """Accounts and addresses the failed-login table holds at most (least recent forgotten)."""
+    login_concurrency: int = 4
+    """Password checks (argon2, about 64 MiB each) run at once; more wait their turn."""
+
 
 
 def settings_markdown() -> str:

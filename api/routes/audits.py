@@ -5,16 +5,23 @@ from __future__ import annotations
 import json
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import User
-from api.context import Service, class_path, current_user, service, visible_class
+from api.context import Service, class_path, current_user, not_found, service, visible_class
+from api.redact import PathScrubber
 
 router = APIRouter(tags=["audits"])
 FACE_NAME = re.compile(r"[0-9a-f]{8,64}\.jpg")
+# The stored HTML report: its own inline styles and thumbnails, no script, no forms.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 MEDIA_TYPES = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
@@ -25,7 +32,7 @@ MEDIA_TYPES = {
 def _audit(svc: Service, user: User, audit_id: int) -> Any:
     row = svc.store.audit(audit_id)
     if row is None:
-        raise HTTPException(404, "审核不存在 / no such audit")
+        raise not_found()
     visible_class(svc, user, row["class_id"])
     return row
 
@@ -53,7 +60,7 @@ async def start_audit(
     row = await run_in_threadpool(visible_class, svc, user, class_id)
     audit_id = await run_in_threadpool(svc.store.add_audit, class_id)
     svc.runner.start(audit_id, class_path(svc, row))
-    return audit_dict(await run_in_threadpool(svc.store.audit, audit_id))
+    return svc.scrub(user, audit_dict(await run_in_threadpool(svc.store.audit, audit_id)))
 
 
 @router.get("/api/audits/{audit_id}")
@@ -61,7 +68,8 @@ def audit_status(
     request: Request, audit_id: int, user: Annotated[User, Depends(current_user)]
 ) -> dict[str, Any]:
     """审核状态：queued、running、done、failed / an audit's state and summary."""
-    return audit_dict(_audit(service(request), user, audit_id))
+    svc = service(request)
+    return svc.scrub(user, audit_dict(_audit(svc, user, audit_id)))
 
 
 @router.get("/api/audits/{audit_id}/findings")
@@ -71,7 +79,7 @@ def audit_findings(
     """审核发现的问题 / the audit's findings (messages in Chinese)."""
     svc = service(request)
     _audit(svc, user, audit_id)
-    return [
+    findings = [
         {
             "code": f["code"],
             "severity": f["severity"],
@@ -81,6 +89,8 @@ def audit_findings(
         }
         for f in svc.store.findings(audit_id)
     ]
+    scrubbed: list[dict[str, Any]] = svc.scrub(user, findings)
+    return scrubbed
 
 
 @router.get("/api/audits/{audit_id}/report.{fmt}")
@@ -90,7 +100,7 @@ def audit_report(
     fmt: str,
     user: Annotated[User, Depends(current_user)],
     lang: str = "zh",
-) -> FileResponse:
+) -> Response:
     """下载报告 / download the report: json, html or xlsx; lang zh or en."""
     svc = service(request)
     row = _audit(svc, user, audit_id)
@@ -102,11 +112,28 @@ def audit_report(
         raise HTTPException(404, "该报告文件不存在 / that report file does not exist")
     cls = svc.store.class_row(row["class_id"])
     stem = f"{cls['name'] if cls else 'report'}-审核报告-{audit_id}"
+    disposition = "inline" if fmt == "html" else "attachment"
+    # A stored HTML report is a document of its own (inline styles), shown in a sandbox.
+    headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else None
+    if not user.sees_all:  # the stored file names server paths: rewritten for institutions
+        data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(
+            path.read_bytes(), fmt
+        )
+        filename = quote(f"{stem}.{fmt}")
+        return Response(
+            data,
+            media_type=MEDIA_TYPES[fmt],
+            headers={
+                **(headers or {}),
+                "Content-Disposition": f"{disposition}; filename*=utf-8''{filename}",
+            },
+        )
     return FileResponse(
         path,
         media_type=MEDIA_TYPES[fmt],
         filename=f"{stem}.{fmt}",
-        content_disposition_type=("inline" if fmt == "html" else "attachment"),
+        content_disposition_type=disposition,
+        headers=headers,
     )
 
 
@@ -119,7 +146,5 @@ def face_thumbnail(
     _audit(svc, user, audit_id)
     path = svc.reports_dir / str(audit_id) / "faces" / name
     if not FACE_NAME.fullmatch(name) or not path.is_file():
-        raise HTTPException(404, "缩略图不存在 / no such thumbnail")
-    return FileResponse(
-        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+        raise not_found()
+    return FileResponse(path, media_type="image/jpeg")

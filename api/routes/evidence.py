@@ -14,11 +14,13 @@ from api.context import (
     Service,
     current_user,
     lang_of,
+    not_found,
     require_inspector,
     service,
     visible_class,
 )
 from api.pages import page
+from api.redact import evidence_record
 from api.reportview import stored_report
 from api.routes.media import class_file
 from video_audit.evidence import Caption, EvidenceKeyError, Head, describe_clip
@@ -93,7 +95,9 @@ def list_evidence(
 ) -> list[dict[str, Any]]:
     """证据记录（机构只能看到本机构班级的）/ the evidence log this user may see."""
     svc = service(request)
-    return [record_dict(r) for r in svc.store.evidence(_visible_ids(svc, user))]
+    return [
+        evidence_record(user, record_dict(r)) for r in svc.store.evidence(_visible_ids(svc, user))
+    ]
 
 
 @router.get("/api/evidence/verify")
@@ -149,7 +153,7 @@ def evidence_head(request: Request, user: Annotated[User, Depends(current_user)]
 def evidence_page(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
     svc = service(request)
     ids = _visible_ids(svc, user)
-    records = [record_dict(r) for r in reversed(svc.store.evidence(ids))]
+    records = [evidence_record(user, record_dict(r)) for r in reversed(svc.store.evidence(ids))]
     names = {r["id"]: r["name"] for r in svc.store.classes()}
     head = svc.evidence.head() if user.sees_all else None
     return page(
@@ -170,10 +174,10 @@ def evidence_image(
     svc = service(request)
     row = svc.store.evidence_record(seq)
     if row is None or kind not in ("frame", "caption"):
-        raise HTTPException(404, "证据不存在 / no such evidence")
+        raise not_found()
     if not user.sees_all:
         if row["class_id"] is None:
-            raise HTTPException(404, "证据不存在 / no such evidence")
+            raise not_found()
         visible_class(svc, user, row["class_id"])
     path = svc.evidence.path_of(row["png"] if kind == "frame" else row["caption_png"])
     if not path.is_file():

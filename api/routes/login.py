@@ -7,8 +7,8 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import (
@@ -17,10 +17,12 @@ from api.auth import (
     User,
     check_password,
     open_session,
+    request_token,
     token_hash,
 )
-from api.context import current_user, lang_of, service, text
+from api.context import Service, current_user, lang_of, service, text
 from api.pages import page
+from api.throttle import LoginThrottle, Throttled
 
 router = APIRouter()
 
@@ -30,6 +32,26 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/classes"
+
+
+def attempt_login(svc: Service, name: str, password: str, address: str | None) -> User | None:
+    """check_password behind the throttle: Throttled before argon2 runs, when over the limit."""
+    keys = LoginThrottle.keys(name, address)
+    svc.throttle.begin(keys)
+    try:
+        with svc.throttle.password_check():
+            user = check_password(svc.store, name, password)
+    except Throttled:
+        svc.throttle.give_back(keys)
+        raise
+    if user is not None:
+        svc.throttle.succeeded(keys)
+    return user
+
+
+def _address(request: Request) -> str | None:
+    # The peer's address as the server sees it; behind a proxy this is the proxy (documented).
+    return request.client.host if request.client else None
 
 
 @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
@@ -60,7 +82,23 @@ async def login(
             login_csrf=cookie,
             error=text(lang_of(request), "csrf_failed"),
         )
-    user = await run_in_threadpool(check_password, svc.store, name.strip(), password)
+    try:
+        user = await run_in_threadpool(
+            attempt_login, svc, name.strip(), password, _address(request)
+        )
+    except Throttled as exc:
+        refused = page(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=_safe_next(next),
+            login_csrf=cookie,
+            error=text(lang_of(request), "too_many_logins", seconds=exc.retry_after),
+            login_name=name,
+        )
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     if user is None:
         return page(
             request,
@@ -90,11 +128,30 @@ async def login(
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
-    cookie = request.cookies.get(COOKIE)
-    if cookie:
-        service(request).store.drop_session(token_hash(cookie))
+    """Ends the session (or revokes the bearer token) this request came with."""
+    used = request_token(request)
+    if used is not None:
+        service(request).store.drop_session(token_hash(used[1]))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
+    return response
+
+
+@router.post("/api/logout", tags=["auth"], status_code=204)
+def api_logout(
+    request: Request, user: Annotated[User, Depends(current_user)], everywhere: bool = False
+) -> Response:
+    """吊销本次使用的令牌（everywhere=true：吊销本账号的全部令牌和会话）/ revoke the token used
+    (everywhere=true: every token and session of this account)."""
+    store = service(request).store
+    used = request_token(request)
+    if everywhere:
+        store.drop_sessions(user.id)
+    elif used is not None:
+        store.drop_session(token_hash(used[1]))
+    response = Response(status_code=204)
+    if used is not None and used[0] == "cookie":
+        response.delete_cookie(COOKIE)
     return response
 
 
@@ -104,8 +161,8 @@ def home(user: Annotated[User, Depends(current_user)]) -> Response:
 
 
 class Credentials(BaseModel):
-    name: str
-    password: str
+    name: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
 
 
 class Token(BaseModel):
@@ -120,7 +177,14 @@ class Token(BaseModel):
 def api_token(request: Request, credentials: Credentials) -> Token | Response:
     """用户名和密码换取 API 令牌 / a bearer token for name and password."""
     svc = service(request)
-    user = check_password(svc.store, credentials.name.strip(), credentials.password)
+    try:
+        user = attempt_login(svc, credentials.name.strip(), credentials.password, _address(request))
+    except Throttled as exc:
+        return JSONResponse(
+            {"detail": text(lang_of(request), "too_many_logins", seconds=exc.retry_after)},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     if user is None:
         return Response(status_code=401, content=text(lang_of(request), "bad_login"))
     token, _ = open_session(svc.store, user, "api", svc.settings.session_hours)

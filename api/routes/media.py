@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.auth import User
-from api.context import Service, class_path, current_user, service, visible_class
+from api.context import Service, class_path, current_user, not_found, service, visible_class
 from api.pages import page
+from api.redact import evidence_record
 from api.reportview import stored_report
 from api.uploads import UploadRefused, safe_parts
 
@@ -31,12 +32,15 @@ def class_file(svc: Service, row: Any, rel: str) -> Path:
     try:
         parts = safe_parts(rel)
     except UploadRefused as exc:
-        raise HTTPException(404, "文件不存在 / no such file") from exc
+        raise not_found() from exc
     path = root.joinpath(*parts)
-    if path.is_symlink() or not path.is_file():
-        raise HTTPException(404, "文件不存在 / no such file")
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise HTTPException(404, "文件不存在 / no such file")
+    try:
+        if path.is_symlink() or not path.is_file():
+            raise not_found()
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise not_found()
+    except OSError as exc:  # a name the system refuses (too long, say): there is no such file
+        raise not_found() from exc
     return path
 
 
@@ -78,7 +82,9 @@ def player_page(
     svc = service(request)
     row = visible_class(svc, user, class_id)
     class_file(svc, row, clip)
-    records = [dict(r) for r in svc.store.evidence([class_id]) if r["clip"] == clip]
+    records = [
+        evidence_record(user, dict(r)) for r in svc.store.evidence([class_id]) if r["clip"] == clip
+    ]
     audit = svc.store.latest_audit(class_id)
     report = stored_report(svc, audit, "zh") if audit is not None else None
     media = next(

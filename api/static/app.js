@@ -131,7 +131,7 @@ function setupPlayer() {
     message.textContent = words().capturing;
     try {
       const record = await postJSON(`/api/classes/${form.dataset.class}/evidence`, {
-        clip: form.dataset.clip, at: video.currentTime, note: form.elements.note.value,
+        clip: decodeURIComponent(form.dataset.clip), at: video.currentTime, note: form.elements.note.value,
       });
       message.textContent = fill(words().captured, { seq: record.seq, tc: record.time_code });
       shown.innerHTML = "";

@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,6 +39,19 @@ def users() -> None:
     """账号管理 / accounts of the web service."""
 
 
+def _new_password(from_stdin: bool) -> str:
+    """A new password from stdin or asked twice; at least 8 characters."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再输入一次 / again: ") != password:
+            fail("两次输入的密码不一致 / the passwords differ")
+    if len(password) < 8:
+        fail("密码至少 8 个字符 / a password needs at least 8 characters")
+    return password
+
+
 @users.command("add")
 @click.argument("name")
 @click.option(
@@ -63,14 +77,7 @@ def users_add(
 
     if role == "institution" and not institution:
         fail("institution 账号需要 --institution / an institution account needs --institution")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("密码 / password: ")
-        if getpass.getpass("再输入一次 / again: ") != password:
-            fail("两次输入的密码不一致 / the passwords differ")
-    if len(password) < 8:
-        fail("密码至少 8 个字符 / a password needs at least 8 characters")
+    password = _new_password(password_stdin)
     with workspace_store(data, create=True, lang=lang) as (_, store, _):
         try:
             store.add_user(name.strip(), role, institution, PasswordHasher().hash(password))
@@ -87,3 +94,38 @@ def users_list(data: Path | None, lang: str) -> None:
     with workspace_store(data, create=False, lang=lang) as (_, store, _):
         for row in store.users():
             click.echo(f"{row['name']}\t{row['role']}\t{row['institution'] or ''}")
+
+
+def _account(store: Any, name: str) -> Any:
+    row = store.user_by_name(name.strip())
+    if row is None:
+        fail(f"没有账号 {name} / no account {name}")
+    return row
+
+
+@users.command("revoke")
+@click.argument("name")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def users_revoke(name: str, data: Path | None, lang: str) -> None:
+    """吊销账号的全部令牌和登录会话 / revoke every token and session of an account."""
+    with workspace_store(data, create=False, lang=lang) as (_, store, _):
+        count = store.drop_sessions(_account(store, name)["id"])
+    click.echo(f"已吊销 {name} 的 {count} 个令牌或会话 / revoked {count} of {name}'s sessions")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码 / read it from stdin")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def users_passwd(name: str, password_stdin: bool, data: Path | None, lang: str) -> None:
+    """更改密码并吊销该账号的全部令牌和会话 / change a password, revoking every session."""
+    from argon2 import PasswordHasher
+
+    password = _new_password(password_stdin)
+    with workspace_store(data, create=False, lang=lang) as (_, store, _):
+        count = store.change_password(_account(store, name)["id"], PasswordHasher().hash(password))
+    click.echo(
+        f"已更改 {name} 的密码，吊销 {count} 个令牌或会话 / password changed, {count} revoked"
+    )

@@ -70,4 +70,22 @@ class Accounts(Database):
         )
 
     def drop_session(self, token_hash: str) -> None:
+        """Revoke one session or bearer token (logout)."""
         self.write(lambda c: c.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,)))
+
+    def drop_sessions(self, user_id: int) -> int:
+        """Revoke every session and bearer token of a user; how many there were."""
+        return self.write(
+            lambda c: c.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
+        )
+
+    def change_password(self, user_id: int, password_hash: str) -> int:
+        """A new password, and every session and token of the old one revoked (one write)."""
+
+        def change(conn: sqlite3.Connection) -> int:
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+            return conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
+
+        return self.write(change)
