@@ -83,7 +83,6 @@ class ServiceSettings(BaseSettings):
     """Password checks (argon2, about 64 MiB each) run at once; more wait their turn."""
 
 
-
 def settings_markdown() -> str:
     """docs/settings.md: every setting, its environment variable, default and meaning."""
     lines = [
