@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from api.context import HERE, Service, current_user, lang_of, text
 from api.headers import SecurityHeaders
 from api.pages import page_templates, swagger_page
 from api.routes import audits, classes, evidence, health, login, media, spotchecks
+from api.routes.health import STORAGE_FULL, disk_full
 from api.runner import AuditRunner
 from api.throttle import LoginThrottle
 from api.uploads import Limits, Uploads
@@ -57,11 +59,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 f"video-audit users add 名字 --role admin --data {where}",
             )
         uploads = Uploads(
-            workspace.root, Limits(settings.max_upload_bytes, settings.max_upload_files)
+            workspace.root,
+            Limits(
+                settings.max_upload_bytes,
+                settings.max_upload_files,
+                settings.max_expand_ratio,
+                settings.disk_reserve_bytes,
+            ),
         )
         await run_in_threadpool(uploads.clear_staging)
         runner = AuditRunner(
-            store, workspace.reports_dir, settings.audit_workers, footage_db=workspace.db
+            store,
+            workspace.reports_dir,
+            settings.audit_workers,
+            footage_db=workspace.db,
+            timeout=settings.audit_timeout_seconds,
         )
         svc = Service(
             settings=settings,
@@ -139,5 +151,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         return page(
             request, "error.html", None, status_code=exc.status_code, message=str(exc.detail)
         )
+
+    async def storage_full(request: Request, exc: Exception) -> Response:
+        # A full disk (sessions, uploads, evidence cannot be written) is a clear 503, not a 500.
+        if not disk_full(exc):
+            raise exc
+        return await http_error(request, StarletteHTTPException(*STORAGE_FULL))
+
+    app.add_exception_handler(sqlite3.OperationalError, storage_full)
+    app.add_exception_handler(OSError, storage_full)
 
     return app

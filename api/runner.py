@@ -1,16 +1,34 @@
-"""Audits off the event loop: each runs in a worker process; the one writer stores results."""
+"""Audits off the event loop: each runs in a worker process of its own; the one writer stores
+results.
+
+A worker dies with the service: on Linux the kernel kills it when its parent (the forkserver,
+which exits when the service does) goes (PR_SET_PDEATHSIG), and everywhere a watchdog thread in
+the worker ends it once the service's process is gone. So a service killed with `kill -9` leaves
+no audit finishing behind its back; the restarted service runs the audit again. An audit past
+the timeout is stopped the same way (its process group killed) and marked failed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 from video_audit.store import Store
+
+Job = Callable[[str, str, str | None], dict[str, Any]]
+WATCH_SECONDS = 0.5
+"""How often a worker's watchdog looks for the service."""
 
 
 def audit_class(class_path: str, out_dir: str, footage_db: str | None = None) -> dict[str, Any]:
@@ -32,8 +50,96 @@ def audit_class(class_path: str, out_dir: str, footage_db: str | None = None) ->
     return {"report": done.report, "files": done.files}
 
 
+# --- in the worker process ------------------------------------------------------------------
+def _service_gone(service_pid: int) -> bool:
+    """Whether the service process has ended (a zombie not yet reaped counts as ended)."""
+    try:
+        os.kill(service_pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{service_pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return False
+
+
+def _end_group() -> None:
+    """Kill this worker and whatever it started (its own process group)."""
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os._exit(1)
+
+
+def die_with(service_pid: int) -> None:
+    """Worker set-up: its own process group, killed with its parent (Linux), and a watchdog
+    thread that ends it once the service is gone (any POSIX system)."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # a timeout kills the group: the worker and anything it started
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent or _service_gone(service_pid):  # gone before prctl took effect
+        _end_group()
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent or _service_gone(service_pid):
+                _end_group()
+
+    threading.Thread(target=watch, name="service-watchdog", daemon=True).start()
+
+
+def _work(
+    job: Job, conn: Connection, service_pid: int, class_path: str, out: str, db: str | None
+) -> None:
+    """A worker process's whole life: set up, run the job, send back its result."""
+    die_with(service_pid)
+    try:
+        result = job(class_path, out, db)
+    except Exception as exc:  # the job's own errors are the audit's, not a dead worker
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send(result)
+    conn.close()
+
+
+# --- in the service ------------------------------------------------------------------------
+_TIMED_OUT = object()
+
+
+def _wait(conn: Connection, timeout: float | None) -> Any:
+    """The worker's result; None when it died without one; _TIMED_OUT past the timeout."""
+    try:
+        if not conn.poll(timeout):
+            return _TIMED_OUT
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
+    finally:
+        conn.close()
+
+
+def _kill(process: BaseProcess) -> None:
+    """Kill a worker and its process group (what it started), then reap it."""
+    if process.pid is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError, ValueError):
+        process.kill()
+    process.join(10)
+
+
 class AuditRunner:
-    """A process pool for audits, and the asyncio tasks that wait for them and store results."""
+    """Audits in worker processes, at most WORKERS at once; the asyncio tasks that wait for
+    them and store results. One request for a class already queued or running joins it."""
 
     def __init__(
         self,
@@ -41,44 +147,40 @@ class AuditRunner:
         reports_dir: Path,
         workers: int,
         footage_db: Path | None = None,
-        job: Callable[[str, str, str | None], dict[str, Any]] = audit_class,
+        job: Job = audit_class,
+        timeout: float = 0,
     ) -> None:
         self.store = store
         self.reports_dir = reports_dir
         self.job = job
         self.footage_db = str(footage_db) if footage_db is not None else None
         self.workers = max(1, workers)
-        self.pool = self._new_pool()
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
+        self.timeout = timeout
+        """Seconds an audit may run (0: no limit)."""
         # forkserver: workers are forked from a clean process, not from this threaded one.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["video_audit.audit", "api.runner"])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(["video_audit.audit", "api.runner"])
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        self.processes: dict[int, BaseProcess] = {}
+        self._slots: asyncio.Semaphore | None = None
 
     def start(self, audit_id: int, class_path: Path) -> None:
-        """Queue an audit (call from the event loop)."""
+        """Queue an audit (call from the event loop); an audit already queued is left as is."""
+        if audit_id in self.tasks:
+            return
         task = asyncio.get_running_loop().create_task(self._run(audit_id, class_path))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.tasks[audit_id] = task
+        task.add_done_callback(lambda _: self.tasks.pop(audit_id, None))
 
     async def _run(self, audit_id: int, class_path: Path) -> None:
-        loop = asyncio.get_running_loop()
-        out_dir = self.reports_dir / str(audit_id)
-        pool = self.pool
-        try:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
+        async with self._slots:
             await asyncio.to_thread(self.store.audit_started, audit_id)
-            result = await loop.run_in_executor(
-                pool, self.job, str(class_path), str(out_dir), self.footage_db
-            )
-        except BrokenProcessPool as exc:  # a worker died (killed, out of memory): start afresh
-            if pool is self.pool:
-                self.pool = self._new_pool()
-                pool.shutdown(wait=False)
-            result = {"error": f"审核进程意外退出 / the audit process died ({exc})"}
-        except Exception as exc:
-            result = {"error": f"{type(exc).__name__}: {exc}"}
+            try:
+                result = await self._in_worker(audit_id, class_path)
+            except Exception as exc:  # the process could not even start
+                result = {"error": f"{type(exc).__name__}: {exc}"}
         if "error" in result:
             await asyncio.to_thread(self.store.audit_failed, audit_id, result["error"])
         else:
@@ -86,11 +188,42 @@ class AuditRunner:
                 self.store.audit_done, audit_id, result["report"], result["files"]
             )
 
+    async def _in_worker(self, audit_id: int, class_path: Path) -> dict[str, Any]:
+        out_dir = self.reports_dir / str(audit_id)
+        receive, send = self.context.Pipe(duplex=False)
+        process = self.context.Process(
+            target=_work,
+            args=(self.job, send, os.getpid(), str(class_path), str(out_dir), self.footage_db),
+            name=f"audit-{audit_id}",
+        )
+        try:
+            await asyncio.to_thread(process.start)
+        finally:
+            send.close()
+        self.processes[audit_id] = process
+        try:
+            result = await asyncio.to_thread(_wait, receive, self.timeout or None)
+            if isinstance(result, dict):  # it sent its result and is ending: let it
+                await asyncio.to_thread(process.join, 10)
+        finally:
+            self.processes.pop(audit_id, None)
+            await asyncio.to_thread(_kill, process)  # kills it if still there; reaps it
+        if result is _TIMED_OUT:
+            return {
+                "error": f"审核超过 {self.timeout:g} 秒的时限，已被停止（审核进程已结束）；"
+                "请检查班级文件夹是否过大或有异常 / the audit ran past its "
+                f"{self.timeout:g} s limit and was stopped"
+            }
+        if not isinstance(result, dict):
+            return {
+                "error": f"审核进程意外退出 / the audit process died (exit code {process.exitcode})"
+            }
+        return result
+
     async def stop(self) -> None:
         """At shutdown: end the worker processes; audits cut short run again at the next start."""
-        for task in list(self.tasks):
+        for process in list(self.processes.values()):
+            await asyncio.to_thread(_kill, process)
+        for task in list(self.tasks.values()):
             task.cancel()
-        await asyncio.gather(*list(self.tasks), return_exceptions=True)
-        for process in list(getattr(self.pool, "_processes", {}).values()):
-            process.terminate()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)

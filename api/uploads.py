@@ -3,10 +3,19 @@
 Everything is written under <data>/staging/<token>/ first; only when every file is in and every
 check has passed is that folder renamed into <data>/classes/ (one rename on one file system),
 so an interrupted upload never leaves a half class visible.
+
+Every entry counts toward the file limit (folders too); a zip entry that expands more than
+max_expand_ratio times (video does not compress) is a bomb, refused from its central-directory
+sizes before anything is written and again by the bytes actually extracted; free space on the
+workspace's disk must stay above the reserve before and while writing; an institution's quota
+caps what one upload may add. Each file is hashed as it is written, so the same content uploaded
+again is recognised (Staged.digest).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import shutil
 import stat
@@ -20,16 +29,54 @@ from typing import IO, BinaryIO
 
 CHUNK = 1 << 20
 SKIPPED_TOP = {"__MACOSX"}
+EXPAND_FLOOR = 1 << 20
+"""Entries expanding to less than this are not held to the ratio (a small CSV compresses well)."""
 
 
 class UploadRefused(Exception):
-    """The upload cannot be accepted; the message is for the uploader (Chinese, then English)."""
+    """The upload cannot be accepted; the message is for the uploader (Chinese, then English).
+
+    status: the HTTP status it answers (400 bad input, 413 over a quota, 507 disk full)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
     max_files: int
+    max_expand_ratio: float = 100.0
+    disk_reserve: int = 0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """An institution's quota: bytes its stored classes hold now, and the most they may."""
+
+    institution: str
+    used: int
+    limit: int
+
+    @property
+    def room(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def refusal(self, adding: int | None = None) -> UploadRefused:
+        """413: this upload does not fit (ADDING: its size, when known)."""
+        adds = f"，本次上传 {gib(adding)}" if adding is not None else ""
+        return UploadRefused(
+            f"{self.institution} 的存储配额已满：已用 {gib(self.used)}{adds}，上限 "
+            f"{gib(self.limit)}；请联系人社局清理旧班级 / the institution's quota is exceeded "
+            f"({self.used} of {self.limit} bytes used)",
+            413,
+        )
+
+
+def gib(n: int) -> str:
+    """Bytes as GiB for people, to three significant digits."""
+    return f"{n / 1024**3:.3g} GiB"
 
 
 @dataclass(frozen=True)
@@ -40,6 +87,9 @@ class Staged:
     folder: str
     files: int
     size: int
+    digest: str = ""
+    """SHA-256 over every file's path in the class folder and its SHA-256: the same class
+    content, however it was sent (folder picker or zip, any zip name), has the same digest."""
 
 
 _UTF8_FLAG = 0x800
@@ -120,6 +170,16 @@ def safe_parts(name: str) -> list[str]:
     return parts
 
 
+class _Upload:
+    """What one upload has written so far: bytes, entries, each file's SHA-256."""
+
+    def __init__(self, budget: int, quota: Quota | None) -> None:
+        self.budget = budget
+        self.quota = quota
+        self.size = 0
+        self.hashes: dict[tuple[str, ...], str] = {}
+
+
 class Uploads:
     """Staging and committing uploads under one data folder."""
 
@@ -135,7 +195,30 @@ class Uploads:
         for entry in self.staging.iterdir():
             shutil.rmtree(entry, ignore_errors=True)
 
-    def _copy(self, src: IO[bytes], dest: Path, budget: int) -> int:
+    # --- the disk ------------------------------------------------------------------------
+    def free_bytes(self) -> int:
+        """Free space on the workspace's disk (what an unprivileged writer may use)."""
+        return shutil.disk_usage(self.staging).free
+
+    def check_disk(self, incoming: int = 0) -> None:
+        """507 when free space, less INCOMING bytes about to be written, is under the reserve."""
+        free = self.free_bytes()
+        if free - incoming < self.limits.disk_reserve:
+            raise self._disk_full(free)
+
+    def _disk_full(self, free: int) -> UploadRefused:
+        return UploadRefused(
+            f"服务器磁盘空间不足（剩余 {gib(free)}，需保留 {gib(self.limits.disk_reserve)}），"
+            "暂时无法接收上传，请稍后再试或联系管理员 / the server's disk is nearly full: "
+            "uploads are refused for now",
+            507,
+        )
+
+    # --- writing ---------------------------------------------------------------------------
+    def _copy(
+        self, src: IO[bytes], dest: Path, upload: _Upload, parts: tuple[str, ...], most: int
+    ) -> int:
+        """Copy SRC to DEST (at most MOST bytes, and within the upload's budget), hashing it."""
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             out = dest.open("xb")
@@ -145,61 +228,106 @@ class Uploads:
                 f"路径冲突（同名的文件和文件夹，或重复的文件）：{name} / conflicting paths"
             ) from exc
         written = 0
+        digest = hashlib.sha256()
         with out:
             while chunk := src.read(CHUNK):
                 written += len(chunk)
-                if written > budget:
-                    raise UploadRefused(self._too_big())
-                out.write(chunk)
+                if upload.size + written > upload.budget:
+                    raise self._over_budget(upload, written)
+                if written > most:
+                    raise self._bomb("/".join(parts))
+                if self.limits.disk_reserve:  # statvfs: microseconds, once a MiB
+                    free = self.free_bytes()
+                    if free - len(chunk) < self.limits.disk_reserve:
+                        raise self._disk_full(free)
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                        raise self._disk_full(self.free_bytes()) from exc
+                    raise
+                digest.update(chunk)
+        upload.size += written
+        upload.hashes[parts] = digest.hexdigest()
         return written
 
+    def _over_budget(self, upload: _Upload, written: int) -> UploadRefused:
+        quota = upload.quota
+        if quota is not None and quota.room < self.limits.max_bytes:
+            return quota.refusal(upload.size + written)
+        return UploadRefused(self._too_big())
+
     def _too_big(self) -> str:
-        gib = self.limits.max_bytes / 1024**3
-        return f"上传内容超过 {gib:.3g} GiB 的上限 / upload larger than the {gib:.3g} GiB limit"
+        size = gib(self.limits.max_bytes)
+        return f"上传内容超过 {size} 的上限 / upload larger than the {size} limit"
 
     def _too_many(self) -> str:
         n = self.limits.max_files
-        return f"文件数超过 {n} 个的上限 / more than {n} files"
+        return f"文件数超过 {n} 个的上限（文件夹也计入）/ more than {n} files and folders"
 
-    def stage_files(self, files: Iterable[tuple[str, BinaryIO]], default_name: str) -> Staged:
-        """Stage (relative path, stream) pairs from a folder picker."""
+    def _bomb(self, name: str) -> UploadRefused:
+        ratio = f"{self.limits.max_expand_ratio:g}"
+        return UploadRefused(
+            f"{name}：解压后比压缩前大 {ratio} 倍以上，疑似“zip 炸弹”，拒绝接收（视频不可再压缩）"
+            f" / expands more than {ratio} times: a zip bomb"
+        )
+
+    def _new_upload(self, quota: Quota | None) -> _Upload:
+        budget = self.limits.max_bytes if quota is None else min(self.limits.max_bytes, quota.room)
+        return _Upload(budget, quota)
+
+    def stage_files(
+        self,
+        files: Iterable[tuple[str, BinaryIO]],
+        default_name: str,
+        quota: Quota | None = None,
+    ) -> Staged:
+        """Stage (relative path, stream) pairs from a folder picker.
+
+        Each file and each folder its path implies counts toward the file limit."""
         token = uuid.uuid4().hex
         root = self.staging / token / "upload"
         root.mkdir(parents=True)
+        upload = self._new_upload(quota)
         try:
-            count, size = 0, 0
+            count = 0
+            folders: set[tuple[str, ...]] = set()
             for name, stream in files:
                 parts = safe_parts(name)
                 count += 1
-                if count > self.limits.max_files:
+                folders.update(tuple(parts[:n]) for n in range(1, len(parts)))
+                if count + len(folders) > self.limits.max_files:
                     raise UploadRefused(self._too_many())
                 target = root.joinpath(*parts)
                 if target.exists():
                     raise UploadRefused(f"同一文件上传了两次：{name} / the same path twice")
-                size += self._copy(stream, target, self.limits.max_bytes - size)
+                self._copy(stream, target, upload, tuple(parts), self.limits.max_bytes)
             if count == 0:
                 raise UploadRefused("没有收到任何文件 / no files received")
-            return self._settle(token, root, count, size, default_name)
+            return self._settle(token, root, count, upload, default_name)
         except BaseException:
             shutil.rmtree(self.staging / token, ignore_errors=True)
             raise
 
-    def stage_zip(self, archive: BinaryIO, zip_name: str) -> Staged:
+    def stage_zip(self, archive: BinaryIO, zip_name: str, quota: Quota | None = None) -> Staged:
         """Stage the contents of a zip after checking every entry."""
         token = uuid.uuid4().hex
         root = self.staging / token / "upload"
         root.mkdir(parents=True)
+        upload = self._new_upload(quota)
         try:
             try:
                 zf = zipfile.ZipFile(archive)
             except (zipfile.BadZipFile, OSError) as exc:
                 raise UploadRefused(f"{zip_name}：不是有效的 zip 文件 / not a valid zip") from exc
             with zf:
+                if len(zf.infolist()) > self.limits.max_files:  # folders and __MACOSX too
+                    raise UploadRefused(self._too_many())
                 for info in zf.infolist():
                     info.filename = entry_name(info)  # GBK names from Windows, read as such
                 entries = [i for i in zf.infolist() if safe_parts(i.filename)[0] not in SKIPPED_TOP]
-                self._check_zip(entries)
-                count, size = 0, 0
+                self._check_zip(entries, upload)
+                count = 0
                 for info in entries:
                     parts = safe_parts(info.filename)
                     if info.is_dir():
@@ -211,7 +339,7 @@ class Uploads:
                         raise UploadRefused(f"zip 中有重复路径：{info.filename} / duplicate path")
                     try:
                         with zf.open(info) as src:
-                            size += self._copy(src, target, self.limits.max_bytes - size)
+                            self._copy(src, target, upload, tuple(parts), self._most(info))
                     except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
                         raise UploadRefused(
                             f"{info.filename}：无法解压（{exc}）/ cannot be extracted"
@@ -219,14 +347,17 @@ class Uploads:
             if count == 0:
                 raise UploadRefused(f"{zip_name}：zip 中没有文件 / the zip holds no files")
             stem = Path(zip_name).stem or "upload"
-            return self._settle(token, root, count, size, stem)
+            return self._settle(token, root, count, upload, stem)
         except BaseException:
             shutil.rmtree(self.staging / token, ignore_errors=True)
             raise
 
-    def _check_zip(self, entries: list[zipfile.ZipInfo]) -> None:
-        """Links, device files, too many or too large entries are refused before extracting."""
-        files = 0
+    def _most(self, info: zipfile.ZipInfo) -> int:
+        """The most bytes an entry may expand to by its compressed size (headers can lie)."""
+        return max(EXPAND_FLOOR, int(info.compress_size * self.limits.max_expand_ratio))
+
+    def _check_zip(self, entries: list[zipfile.ZipInfo], upload: _Upload) -> None:
+        """Links, device files, bombs, too many or too large entries: refused before extracting."""
         declared = 0
         for info in entries:
             safe_parts(info.filename)
@@ -244,20 +375,24 @@ class Uploads:
             if info.flag_bits & 0x1:
                 raise UploadRefused(f"zip 中有加密文件：{info.filename} / encrypted entry")
             if not info.is_dir():
-                files += 1
                 declared += info.file_size
-        if files > self.limits.max_files:
-            raise UploadRefused(self._too_many())
-        if declared > self.limits.max_bytes:
-            raise UploadRefused(self._too_big())
+                if info.file_size > self._most(info):
+                    raise self._bomb(info.filename)
+        if declared > upload.budget:
+            raise self._over_budget(upload, declared)
+        self.check_disk(declared)
 
-    def _settle(self, token: str, root: Path, count: int, size: int, default_name: str) -> Staged:
+    def _settle(
+        self, token: str, root: Path, count: int, upload: _Upload, default_name: str
+    ) -> Staged:
         """Make staging/<token>/<class folder>/…: one top folder is the class, else wrap."""
         top = list(root.iterdir())
+        hashes = upload.hashes
         if len(top) == 1 and top[0].is_dir():
             folder = top[0].name
             top[0].rename(self.staging / token / folder)
             root.rmdir()
+            hashes = {parts[1:]: sha for parts, sha in hashes.items()}
         else:
             folder = safe_parts(default_name)[-1]
             root.rename(self.staging / token / folder)
@@ -265,7 +400,7 @@ class Uploads:
             for name in dirnames + filenames:
                 if Path(dirpath, name).is_symlink():  # never expected: we wrote every file
                     raise UploadRefused(f"不接受链接：{name} / links are refused")
-        return Staged(token, folder, count, size)
+        return Staged(token, folder, count, upload.size, content_digest(hashes))
 
     def commit(self, staged: Staged) -> Path:
         """Move a staged upload into classes/ in one rename; its class folder path."""
@@ -278,3 +413,11 @@ class Uploads:
 
     def remove_committed(self, folder: str) -> None:
         shutil.rmtree(self.classes / Path(folder).parts[0], ignore_errors=True)
+
+
+def content_digest(hashes: dict[tuple[str, ...], str]) -> str:
+    """One SHA-256 over (path inside the class folder, file SHA-256) pairs, in path order."""
+    digest = hashlib.sha256()
+    for parts, sha in sorted(hashes.items()):
+        digest.update("/".join(parts).encode() + b"\0" + sha.encode() + b"\n")
+    return digest.hexdigest()

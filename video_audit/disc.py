@@ -180,6 +180,24 @@ class DiscWalker:
         self.roster_patterns = [_fold(n) for n in profile.names.roster_files]
         dirs = profile.section("names").get("photo_dirs", PHOTO_DIRS)
         self.photo_dir_names = {_fold(str(d)) for d in dirs}
+        # Within one walk each folder is listed once (recognising a class, a day, a photo
+        # folder and walking it all look at the same listing): the walk stays linear.
+        self._listings: dict[Path, list[_Entry] | OSError] | None = None
+
+    def _list(self, path: Path) -> list[_Entry]:
+        """The folder's entries (OSError when it cannot be read), listed once per walk."""
+        if self._listings is None:
+            return _list(path)
+        listed = self._listings.get(path)
+        if listed is None:
+            try:
+                listed = _list(path)
+            except OSError as exc:
+                listed = exc
+            self._listings[path] = listed
+        if isinstance(listed, OSError):
+            raise listed
+        return listed
 
     def roster_rank(self, name: str) -> int | None:
         """The place of the first roster_files pattern NAME fits (lower is preferred), or None."""
@@ -193,7 +211,13 @@ class DiscWalker:
 
     def walk(self, root: Path) -> Disc:
         """Walk PATH: a class folder (it holds day folders) or a disc root (it holds classes)."""
-        root = root.resolve()
+        self._listings = {}
+        try:
+            return self._walk(root.resolve())
+        finally:
+            self._listings = None
+
+    def _walk(self, root: Path) -> Disc:
         if self.is_class_dir(root):
             disc = Disc(root=root, kind="class")
             disc.classes.append(self._class(root, [], disc))
@@ -218,14 +242,14 @@ class DiscWalker:
         if parse_folder_date(name, self.names):
             return True
         try:
-            return any(e.is_file and parse_clip_name(e.name, self.names) for e in _list(path))
+            return any(e.is_file and parse_clip_name(e.name, self.names) for e in self._list(path))
         except OSError:
             return False
 
     def _looks_like_class(self, path: Path) -> bool:
         """A class folder for sure: a roster, or a sub-folder with a date in its name."""
         try:
-            entries = _list(path)
+            entries = self._list(path)
         except OSError:
             return False
         return any(self._is_roster(e) for e in entries) or any(
@@ -235,7 +259,7 @@ class DiscWalker:
     def is_class_dir(self, path: Path) -> bool:
         """Whether PATH is one class folder (it holds day folders) rather than a disc root."""
         try:
-            entries = _list(path)
+            entries = self._list(path)
         except OSError:
             return False
         if any(self._is_roster(e) for e in entries):
@@ -248,7 +272,7 @@ class DiscWalker:
     # --- walking ---------------------------------------------------------------------------
     def _safe_list(self, path: Path, parts: list[str], disc: Disc) -> list[_Entry]:
         try:
-            return _list(path)
+            return self._list(path)
         except OSError as exc:
             disc.strays.append(Stray(_rel(parts), "unreadable", exc.strerror or str(exc)))
             return []
@@ -336,7 +360,9 @@ class DiscWalker:
             return True
         try:
             files = [
-                e for e in _list(entry.path) if e.is_file and e.name.lower() not in SYSTEM_FILES
+                e
+                for e in self._list(entry.path)
+                if e.is_file and e.name.lower() not in SYSTEM_FILES
             ]
         except OSError:
             return False

@@ -62,6 +62,18 @@ class ServiceSettings(BaseSettings):
     """Mark the session cookie Secure (set when the service sits behind HTTPS)."""
     spotcheck_max: int = 50
     """Most moments one random spot-check may propose."""
+    institution_quota_bytes: int = 500 * 1024**3
+    """Most bytes one institution's stored classes may hold together; an upload by an
+    institution account that would go past it is refused (0: no quota)."""
+    disk_reserve_bytes: int = 2 * 1024**3
+    """Free space the workspace's disk keeps: uploads are refused, and stopped while being
+    extracted, when free space would fall below it; /health reports degraded below it."""
+    max_expand_ratio: float = 100.0
+    """Most a zip entry (over 1 MiB expanded) may expand: video does not compress, so an entry
+    that grows more than this many times is a zip bomb and is refused before it is written."""
+    audit_timeout_seconds: float = 6 * 3600.0
+    """An audit running longer is stopped (its worker process killed) and marked failed;
+    0: no limit."""
     evidence_key_file: Path | None = None
     """The key that signs the evidence log (HMAC-SHA256), kept outside the workspace; None:
     $XDG_CONFIG_HOME/video-audit/evidence.key (~/.config/…), made 0600 on the first capture.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -23,11 +25,13 @@ from api.context import (
 )
 from api.pages import page
 from api.reportview import report_view
-from api.uploads import Staged, UploadRefused
+from api.uploads import Quota, Staged, UploadRefused
 from video_audit.evidence import split_prefix
 
 router = APIRouter()
 FORM_OVERHEAD = 1 << 20  # multipart boundaries and small fields on top of the files
+# Uploads are checked against quotas and earlier content, and committed, one at a time.
+_COMMIT = threading.Lock()
 
 
 def class_dict(row: Any) -> dict[str, Any]:
@@ -90,6 +94,68 @@ def _institution(user: User, asked: str | None, folder: str) -> str:
     return (asked or "").strip() or split_prefix(folder)[0] or "未指定"
 
 
+def _quota(svc: Service, user: User) -> Quota | None:
+    """The quota an upload by USER counts against: institution accounts' only (0: none)."""
+    limit = svc.settings.institution_quota_bytes
+    if user.role != "institution" or limit <= 0:
+        return None
+    institution = user.institution or ""
+    return Quota(institution, svc.store.institution_bytes(institution), limit)
+
+
+def _refuse_early(svc: Service, user: User, length: int) -> None:
+    """Before the body is read: a disk under its reserve (507) or a quota the request cannot
+    fit in (413)."""
+    svc.uploads.check_disk(length)
+    quota = _quota(svc, user)
+    if quota is not None and (quota.room <= 0 or length - FORM_OVERHEAD > quota.room):
+        raise quota.refusal(max(0, length - FORM_OVERHEAD))
+
+
+def _duplicate(row: Any) -> HTTPException:
+    return HTTPException(
+        409,
+        f"与已上传的班级“{row['name']}”（编号 {row['id']}，{row['uploaded_at']} 上传）内容完全"
+        "相同，未重复保存；需要重新审核请在该班级页面点击“重新审核” / the same content as class "
+        f"{row['id']} ({row['name']}), not stored again; audit that class again instead",
+        headers={"Location": f"/classes/{row['id']}"},
+    )
+
+
+def _commit(svc: Service, user: User, staged: Staged, institution: str) -> tuple[int, Path]:
+    """Under the commit lock: refuse, for an institution account, content its institution
+    already has (409) or an upload past its quota (413); then move the class into place and
+    record it; (class id, folder)."""
+    with _COMMIT:
+        # Institution accounts only: an inspector may store a disc twice on purpose.
+        earlier = (
+            svc.store.class_with_content(institution, staged.digest)
+            if user.role == "institution"
+            else None
+        )
+        if earlier is not None:
+            raise _duplicate(earlier)
+        quota = _quota(svc, user)
+        if quota is not None and staged.size > quota.room:
+            raise quota.refusal(staged.size)
+        folder = svc.uploads.commit(staged)
+        rel = folder.relative_to(svc.uploads.classes).as_posix()
+        try:
+            class_id = svc.store.add_class(
+                staged.folder,
+                institution,
+                rel,
+                staged.files,
+                staged.size,
+                user.id,
+                staged.digest,
+            )
+        except Exception:
+            svc.uploads.remove_committed(rel)
+            raise
+        return class_id, folder
+
+
 @router.post("/api/classes", tags=["classes"], status_code=201)
 async def upload_class(
     request: Request, user: Annotated[User, Depends(current_user)]
@@ -98,6 +164,8 @@ async def upload_class(
 
     Multipart fields: `files` (repeated) with `paths` (the same count: each file's relative
     path, as the folder picker gives it), or one `archive` (a zip); `institution` (inspectors).
+    Refused: 400 bad input, 409 the same content as an earlier class of the institution (named,
+    with Location), 413 over the size or the institution's quota, 507 the disk under its reserve.
     """
     svc = service(request)
     length = request.headers.get("content-length")
@@ -106,6 +174,10 @@ async def upload_class(
     if int(length) > svc.settings.max_upload_bytes + FORM_OVERHEAD:
         gib = svc.settings.max_upload_bytes / 1024**3
         raise HTTPException(413, f"上传内容超过 {gib:.3g} GiB 的上限 / upload too large")
+    try:
+        await run_in_threadpool(_refuse_early, svc, user, int(length))
+    except UploadRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     limit = svc.settings.max_upload_files
     try:
         form = await request.form(max_files=limit + 1, max_fields=limit + 10)
@@ -119,30 +191,28 @@ async def upload_class(
         paths = [p for p in form.getlist("paths") if isinstance(p, str)]
         asked = form.get("institution")
         try:
+            quota = await run_in_threadpool(_quota, svc, user)
             if isinstance(archive, UploadFile):
                 staged: Staged = await run_in_threadpool(
-                    svc.uploads.stage_zip, archive.file, archive.filename or "upload.zip"
+                    svc.uploads.stage_zip, archive.file, archive.filename or "upload.zip", quota
                 )
             else:
                 if paths and len(paths) != len(files):
                     raise UploadRefused("paths 与 files 数量不一致 / paths and files differ")
                 names = paths or [f.filename or "" for f in files]
                 pairs = [(name, f.file) for name, f in zip(names, files, strict=True)]
-                staged = await run_in_threadpool(svc.uploads.stage_files, pairs, "upload")
+                staged = await run_in_threadpool(svc.uploads.stage_files, pairs, "upload", quota)
         except UploadRefused as exc:
-            raise HTTPException(400, str(exc)) from exc
+            raise HTTPException(exc.status, str(exc)) from exc
     finally:
         await form.close()
     institution = _institution(user, asked if isinstance(asked, str) else None, staged.folder)
-    folder = await run_in_threadpool(svc.uploads.commit, staged)
-    rel = folder.relative_to(svc.uploads.classes).as_posix()
     try:
-        class_id = await run_in_threadpool(
-            svc.store.add_class, staged.folder, institution, rel, staged.files, staged.size, user.id
-        )
-    except Exception:
-        svc.uploads.remove_committed(rel)
-        raise
+        class_id, folder = await run_in_threadpool(_commit, svc, user, staged, institution)
+    except UploadRefused as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    finally:
+        svc.uploads.discard(staged)  # nothing left in staging once committed or refused
     audit_id = await run_in_threadpool(svc.store.add_audit, class_id)
     svc.runner.start(audit_id, folder)
     return {

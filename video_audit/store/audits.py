@@ -14,17 +14,39 @@ class ClassAudits(Database):
     """Uploaded classes, their audits (queued → running → done/failed) and spot-checks."""
 
     def add_class(
-        self, name: str, institution: str, folder: str, files: int, size: int, by: int
+        self,
+        name: str,
+        institution: str,
+        folder: str,
+        files: int,
+        size: int,
+        by: int,
+        content_sha256: str | None = None,
     ) -> int:
         def insert(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO classes (name, institution, folder, files, bytes, uploaded_by, "
-                "uploaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, institution, folder, files, size, by, now()),
+                "uploaded_at, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, institution, folder, files, size, by, now(), content_sha256),
             )
             return int(cur.lastrowid or 0)
 
         return self.write(insert)
+
+    def institution_bytes(self, institution: str) -> int:
+        """Bytes the institution's stored classes hold together (its quota's use)."""
+        row = self.read_one(
+            "SELECT COALESCE(SUM(bytes), 0) FROM classes WHERE institution = ?", (institution,)
+        )
+        return int(row[0]) if row is not None else 0
+
+    def class_with_content(self, institution: str, content_sha256: str) -> sqlite3.Row | None:
+        """The institution's earliest class holding exactly this content, if any."""
+        return self.read_one(
+            "SELECT * FROM classes WHERE institution = ? AND content_sha256 = ? "
+            "ORDER BY id LIMIT 1",
+            (institution, content_sha256),
+        )
 
     def classes(self, institution: str | None = None) -> list[sqlite3.Row]:
         """Every class, or only one institution's; newest first, with the latest audit."""
@@ -50,7 +72,17 @@ class ClassAudits(Database):
         return self.read_one("SELECT * FROM classes WHERE id = ?", (class_id,))
 
     def add_audit(self, class_id: int) -> int:
+        """Queue an audit of the class; one already queued or running is returned instead
+        (requests for a class are coalesced: never two audits of it waiting at once)."""
+
         def insert(conn: sqlite3.Connection) -> int:
+            waiting = conn.execute(
+                "SELECT id FROM audits WHERE class_id = ? AND state IN ('queued', 'running') "
+                "ORDER BY id LIMIT 1",
+                (class_id,),
+            ).fetchone()
+            if waiting is not None:
+                return int(waiting[0])
             cur = conn.execute(
                 "INSERT INTO audits (class_id, state, created) VALUES (?, 'queued', ?)",
                 (class_id, now()),

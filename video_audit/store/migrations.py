@@ -197,6 +197,16 @@ def _evidence_macs(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE evidence ADD COLUMN {name} TEXT")
 
 
+def _class_contents(conn: sqlite3.Connection) -> None:
+    """Each uploaded class's content digest, to find the same content uploaded again."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(classes)")}
+    if "content_sha256" not in columns:
+        conn.execute("ALTER TABLE classes ADD COLUMN content_sha256 TEXT")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS classes_by_content ON classes (institution, content_sha256)"
+    )
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its version, a name for people, and what it does."""
@@ -212,6 +222,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "nightly scan state", _script(_SCAN)),
     Migration(4, "footage fingerprints", _script(_FOOTAGE)),
     Migration(5, "evidence: keyed signatures (mac, key_id)", _evidence_macs),
+    Migration(6, "web service: content digests of uploaded classes", _class_contents),
 )
 LATEST = MIGRATIONS[-1].version
 
