@@ -419,25 +419,30 @@ def test_kill_9_mid_capture_is_never_taken_for_tampering(
 
 def test_verifying_while_another_inspector_captures_raises_no_alarm(data: Path, lab: Path) -> None:
     """The service verifies while captures go on: HEAD written by a capture that committed
-    after verify read the records must not read as records deleted."""
+    after verify read the records must not read as records deleted. (A race: with the HEAD copy
+    read after the records, this run of 60 captures caught it about one time in three.)"""
     key = lab / "keys" / "evidence.key"
     store = Store(data / "video-audit.sqlite")
     log = _log(store, data, key)
     stop = threading.Event()
+    captured: list[int] = []
 
     def keep_capturing() -> None:
-        n = 0
         while not stop.is_set():
+            n = len(captured)
             log.capture(lab / "lesson.mp4", (n % 8) * 0.5, "甲", f"#{n}")
-            n += 1
+            captured.append(n)
 
     worker = threading.Thread(target=keep_capturing)
     worker.start()
-    try:
-        verdicts = [log.verify(sources=False) for _ in range(40)]
+    verdicts: list[Verdict] = []
+    deadline = time.monotonic() + 20
+    try:  # verify all along a run of captures (however slow the machine is)
+        while (len(verdicts) < 60 or len(captured) < 60) and time.monotonic() < deadline:
+            verdicts.append(log.verify(sources=False))
     finally:
         stop.set()
         worker.join(timeout=30)
         store.close()
-    assert verdicts[-1].records > 4
+    assert len(captured) >= 60 and len(verdicts) >= 60
     assert all(v.ok for v in verdicts), [v.message("en") for v in verdicts if not v.ok][:1]
