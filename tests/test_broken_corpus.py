@@ -126,7 +126,7 @@ def _roll2(data: Callable[[Kit], bytes], code: str) -> Build:
     return build
 
 
-def _lesson_file(make: Callable[[Kit, Path], None], code: str) -> Build:
+def _lesson_file(make: Callable[[Kit, Path], object], code: str) -> Build:
     def build(kit: Kit, cls: Path) -> tuple[str, str]:
         day = _day(kit, cls, skip=(LESSON,))
         make(kit, day / LESSON)
@@ -135,7 +135,9 @@ def _lesson_file(make: Callable[[Kit, Path], None], code: str) -> Build:
     return build
 
 
-def _extra(name: str, make: Callable[[Kit, Path], None], code: str, at: str | None = None) -> Build:
+def _extra(
+    name: str, make: Callable[[Kit, Path], object], code: str, at: str | None = None
+) -> Build:
     """A complete day plus one more thing at NAME (relative to the class folder)."""
 
     def build(kit: Kit, cls: Path) -> tuple[str, str]:
@@ -177,7 +179,7 @@ def _flat_jpeg() -> bytes:
     return bytes(buf)
 
 
-def _symlink(target: Callable[[Path], Path]) -> Callable[[Kit, Path], None]:
+def _symlink(target: Callable[[Path], Path]) -> Callable[[Kit, Path], object]:
     def make(kit: Kit, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.symlink_to(target(path))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
 from video_audit.context import AuditContext, AuditError, Progress, RememberedClip
-from video_audit.disc import ClassFolder, Disc, DiscWalker, date_by_metadata
+from video_audit.disc import ClassFolder, Day, Disc, DiscWalker, date_by_metadata
 from video_audit.findings import Finding, finding
 from video_audit.media.frames import ClipPass, FrameAnalyzer, failure_text, run_passes
 from video_audit.media.probe import MediaInfo, changed_since_probe, probe
@@ -33,8 +33,11 @@ if TYPE_CHECKING:
     from video_audit.store.fingerprints import FingerprintStore
 
 
-def _in_class(finding_path: str, cls: ClassFolder) -> bool:
-    return cls.rel == "." or finding_path == cls.rel or finding_path.startswith(cls.rel + "/")
+def _ancestors(path: str) -> Iterator[str]:
+    """PATH and each folder above it, nearest first ("a/b/c", "a/b", "a")."""
+    while path:
+        yield path
+        path = path.rpartition("/")[0]
 
 
 def _summary(findings: list[Finding]) -> dict[str, Any]:
@@ -70,7 +73,35 @@ class AuditReport:
         return 1 if self.summary["errors"] else 0
 
     def class_findings(self, cls: ClassFolder) -> list[Finding]:
-        return [f for f in self.findings if _in_class(f.path, cls)]
+        """The findings inside CLS's folder, in report order."""
+        if cls.rel == ".":
+            return list(self.findings)
+        return list(self._scopes()[0].get(cls.rel, ()))
+
+    def day_findings(self, day: Day) -> list[Finding]:
+        """The findings inside DAY's folder, in report order."""
+        return list(self._scopes()[1].get(day.rel, ()))
+
+    def _scopes(self) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
+        """Findings by the class folder and the day folder they lie in, made once per set of
+        findings: a disc of thousands of folders is reported in time linear in its size."""
+        key = (id(self.findings), len(self.findings))
+        cached = self.__dict__.get("_scope_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        classes = {c.rel for c in self.disc.classes}
+        days = {d.rel for c in self.disc.classes for d in c.days}
+        by_class: dict[str, list[Finding]] = {}
+        by_day: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            for folder in _ancestors(f.path):
+                if folder in days:
+                    by_day.setdefault(folder, []).append(f)
+                if folder in classes:
+                    by_class.setdefault(folder, []).append(f)
+                    break
+        self.__dict__["_scope_cache"] = (key, (by_class, by_day))
+        return by_class, by_day
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """The JSON contract of DESIGN.md (findings, summary, classes), plus context."""
@@ -91,7 +122,7 @@ class AuditReport:
         found = self.class_findings(cls)
         days = []
         for day in cls.days:
-            day_found = [f for f in found if f.path == day.rel or f.path.startswith(day.rel + "/")]
+            day_found = self.day_findings(day)
             days.append(
                 {
                     "path": day.rel,

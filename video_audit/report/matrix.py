@@ -45,17 +45,12 @@ def slots(report: AuditReport) -> list[str]:
     return [f"roll{n}" for n in report.profile.names.roll_slots] + ["lesson"]
 
 
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder + "/")
-
-
 def day_rows(report: AuditReport, cls: ClassFolder) -> list[DayRow]:
     """The class's days in date order (undated days last, by folder name)."""
-    findings = report.class_findings(cls)
     ordered = sorted(cls.days, key=lambda d: (d.date is None, d.date or 0, d.folder))
     rows = []
     for day in ordered:
-        in_day = [f for f in findings if _inside(f.path, day.rel)]
+        in_day = report.day_findings(day)
         cells = []
         for slot in slots(report):
             clips = [c for c in day.clips if c.name and c.name.slot_key == slot]
@@ -86,19 +81,16 @@ def _slot_of(finding: Finding) -> str | None:
 
 def outside_days(report: AuditReport, cls: ClassFolder) -> list[Finding]:
     """Findings of a class that belong to no day folder (the class folder itself, strays)."""
-    return [
-        f for f in report.class_findings(cls) if not any(_inside(f.path, d.rel) for d in cls.days)
-    ]
+    in_days = {id(f) for d in cls.days for f in report.day_findings(d)}
+    return [f for f in report.class_findings(cls) if id(f) not in in_days]
 
 
 def disc_level(report: AuditReport) -> list[Finding]:
     """Findings that belong to no class (the disc root and what lies loose in it)."""
-    classes = report.disc.classes
-    return [f for f in report.findings if not any(report_in(f, c) for c in classes)]
-
-
-def report_in(finding: Finding, cls: ClassFolder) -> bool:
-    return cls.rel == "." or _inside(finding.path, cls.rel)
+    if any(c.rel == "." for c in report.disc.classes):
+        return []
+    in_classes = {id(f) for c in report.disc.classes for f in report.class_findings(c)}
+    return [f for f in report.findings if id(f) not in in_classes]
 
 
 def year_note(cls: ClassFolder, lang: str) -> str | None:
