@@ -179,6 +179,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-upload", action="store_true")
     args = parser.parse_args()
+    # The evidence key lives outside any workspace; the bench's own, never the user's.
+    keys = tempfile.TemporaryDirectory()
+    os.environ["VIDEO_AUDIT_EVIDENCE_KEY_FILE"] = str(Path(keys.name) / "evidence.key")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )

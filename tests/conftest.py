@@ -34,11 +34,15 @@ CLIP_KINDS: dict[str, ClipSpec] = {
 def own_workspace(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Every test (and every command it runs) gets its own default workspace, never the user's."""
+    """Every test (and every command it runs) gets its own default workspace and evidence key,
+    never the user's."""
     home = tmp_path_factory.mktemp("xdg")
     for name in ("VIDEO_AUDIT_DATA", "VIDEO_AUDIT_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    # The evidence key lives outside the workspace: its own for every test, never the user's.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.delenv("VIDEO_AUDIT_EVIDENCE_KEY_FILE", raising=False)
     return home / "video-audit"
 
 
