@@ -5,10 +5,12 @@ Run: `.venv/bin/python -m bench.clock_fonts [--clips 12] [--seed 7] [--font NAME
 Cameras and recorders draw their clock in many fonts: plain and outlined, thin and bold,
 smooth and blocky (bitmap), light on dark and dark on light. For every font below that this
 machine has (TrueType faces found with fontconfig's `fc-list`, and OpenCV's Hershey stroke
-fonts), CLIPS short clips (6 s, 2 fps, 1024×768, the sample discs' classroom scene) are drawn
-with that font, each in another layout, look and corner, at a random time and text height
-(20–34 px); some Hershey clips with one-pixel strokes, some blocky. Each clip goes through the
-clock analyzer as an audit runs it (detection on the first frames, crops kept, tracker reads).
+fonts), CLIPS short clips (6 s, 2 fps, 1024×768; the sample discs' classroom scene, and every
+other clip their face-roll scene, where notices with lines of text hang on the wall beside the
+clock) are drawn with that font, each in another layout, look and corner, at a random time
+and text height (20–34 px); some Hershey clips with one-pixel strokes, some blocky. Each clip
+goes through the clock analyzer as an audit runs it (detection on the first frames, crops kept,
+tracker reads).
 
 A clip counts as read when its clock is found and its start is exact to the second. Day-first
 dates are drawn with days above 12: "03/06/2024" alone cannot say which is the month (in an
@@ -35,7 +37,8 @@ from video_audit.disc import Clip
 from video_audit.media.frames import sample_clip
 from video_audit.media.probe import probe
 from video_audit.samples.clock_overlay import CORNERS, HERSHEY, LOOKS, STYLES, ClockOverlay
-from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.discs import EVERYONE, ClipSpec, write_clip
+from video_audit.samples.faces import FaceShot
 
 # (label, fontconfig family, style) of the TrueType faces tried, when the machine has them.
 TRUETYPE = (
@@ -148,7 +151,10 @@ def run_font(
             bitmap=n % 4 == 3,
         )
         path = tmp / f"{n}.mp4"
-        write_clip(path, ClipSpec(6, 2, seed=rng.randrange(1000), clock=overlay))
+        seed = rng.randrange(1000)
+        # Every other clip is a face roll: notices with lines of text hang beside the clock.
+        faces = FaceShot("roll", EVERYONE[0], seed=seed) if n % 2 else None
+        write_clip(path, ClipSpec(6, 2, seed=seed, faces=faces, clock=overlay))
         result, spent = read_clip(analyzer, path)
         seconds.append(spent)
         found += result.found
@@ -196,8 +202,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "clips"
         work.mkdir()
-        for k, font in enumerate(fonts):
-            rng = random.Random(args.seed * 1000 + k)
+        for font in fonts:
+            rng = random.Random(f"{args.seed}:{font.label}")  # the same clips alone or not
             found, exact, seconds, misses = run_font(
                 font, args.clips, rng, analyzer, work, args.keep
             )

@@ -28,6 +28,7 @@ from video_audit.standard import Profile, section_values
 
 _CHINA = dt.timezone(dt.timedelta(hours=8))
 _MAX_HELD = 1200  # crops kept per clip (~30 MB at most); longer clips keep them sparser
+_EDGE = 0.15  # share of the frame's height searched again at full resolution, top and bottom
 _SAME_HEIGHT = 1.5  # boxes of one text line differ in height by at most this factor
 # Two digits, a time or date separator, a digit: what a clock line shows however OCR mangles it.
 _CLOCKISH = re.compile(r"\d\s*[:;/.\-年月]\s*\d")
@@ -300,7 +301,16 @@ class ClockSink:
         parts = [(b,) for line in lines for b in boxes if b != line and line.union(b) == line]
         if self._try(image, parts[: self.config.max_lines]):
             return
-        self._try(image, _stacked(lines)[: self.config.max_lines])
+        if self._try(image, _stacked(lines)[: self.config.max_lines]):
+            return
+        # Faint text (light on a light wall, thin strokes) the downscaled frame lost: the
+        # edge strips where OSD clocks sit, at full resolution (small, so cheap).
+        strip = max(48, round(height * _EDGE))
+        for y0 in (0, max(0, height - strip)):
+            found = self.analyzer.engine.detect(image[y0 : y0 + strip], image.shape[1])
+            edge = [TextBox(b.x0, b.y0 + y0, b.x1, b.y1 + y0) for b in found]
+            if self._try(image, [(line,) for line in _lines(edge)][: self.config.max_lines]):
+                return
 
     def _try(self, image: np.ndarray, candidates: Sequence[tuple[TextBox, ...]]) -> bool:
         """Read CANDIDATES; keep the best that reads as a clock (True), note a clock-like one."""
@@ -309,14 +319,25 @@ class ClockSink:
         height, width = image.shape[:2]
         regions = [ClockRegion(tuple(b.padded(width, height) for b in c)) for c in candidates]
         best: tuple[float, ClockRegion, str] | None = None
-        for region, (text, score) in zip(
-            regions, self.analyzer.engine.read([r.crop(image) for r in regions]), strict=True
+        retry: list[ClockRegion] = []
+        for k, (region, (text, score)) in enumerate(
+            zip(regions, self.analyzer.engine.read([r.crop(image) for r in regions]), strict=True)
         ):
             if score >= self.config.track.min_score and parse_clock(text) is not None:
                 if best is None or score > best[0]:
                     best = (score, region, text)
-            elif clock_like(text) and (self.seen is None or score > self.seen[1]):
-                self.seen = (text, score, region)
+            elif clock_like(text):
+                if self.seen is None or score > self.seen[1]:
+                    self.seen = (text, score, region)
+                tight = tuple(b.padded(width, height, tight=True) for b in candidates[k])
+                retry.append(ClockRegion(tight))
+        if best is None and retry:  # a clock that read with a stray stroke: read it tighter
+            for region, (text, score) in zip(
+                retry, self.analyzer.engine.read([r.crop(image) for r in retry]), strict=True
+            ):
+                reads = score >= self.config.track.min_score and parse_clock(text) is not None
+                if reads and (best is None or score > best[0]):
+                    best = (score, region, text)
         if best is None:
             return False
         self.region = best[1]

@@ -41,10 +41,13 @@ class TextBox:
             max(self.y1, other.y1),
         )
 
-    def padded(self, width: int, height: int) -> TextBox:
-        """Room around the text for a few pixels of camera shake or scaling, inside the frame."""
-        pad_y = max(2, self.height // 4)
-        pad_x = max(4, self.height // 2)
+    def padded(self, width: int, height: int, tight: bool = False) -> TextBox:
+        """Room around the text for a few pixels of camera shake or scaling, inside the frame.
+
+        TIGHT: hardly any, for a clock whose padded crop picked up a stroke of the picture.
+        """
+        pad_y = 1 if tight else max(2, self.height // 4)
+        pad_x = 2 if tight else max(4, self.height // 2)
         return TextBox(
             max(0, self.x0 - pad_x),
             max(0, self.y0 - pad_y),
