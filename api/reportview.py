@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from api.context import Service
+from video_audit.faces.matrix import words
 from video_audit.findings import catalogue
 
 SLOTS = ("roll1", "roll2", "lesson")
@@ -100,6 +101,7 @@ def report_view(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
             "summary": cls.get("summary"),
             "days": _days(cls, findings),
             "attendance": cls.get("attendance"),
+            "words": words(lang),  # attendance words (review reasons) in the page's language
         }
         for cls in report.get("classes") or []
     ]

@@ -98,11 +98,22 @@ def test_attendance_json_contract(audited: AuditReport) -> None:
     assert att["engine"].startswith("embedded") and att["engine_name"] == "embedded"
     day1, day2 = att["days"]
     masked = [f"{p[0][:3]}***********{p[0][-4:]}" for p in PEOPLE]
+    keys = [f"r{row}" for row in range(2, 2 + len(PEOPLE))]  # the roster's rows
+    assert [(r["key"], r["id"], r["name"]) for r in att["roster"]] == [
+        (k, m, p[1]) for k, m, p in zip(keys, masked, PEOPLE, strict=True)
+    ]
     assert (day1["path"], day1["date"]) == ("6月3日", "2024-06-03")
-    assert sorted(day1["present"]) == sorted(masked)
+    assert sorted(day1["present"]) == sorted(keys)
     assert day1["absent"] == [] and day1["review"] == [] and day1["unknown"] == []
-    assert sorted(day2["present"]) == sorted(masked[i] for i in (0, 1, 2, 4))
-    assert day2["absent"] == [masked[3]]
+    assert sorted(day2["present"]) == sorted(keys[i] for i in (0, 1, 2, 4))
+    assert day2["absent"] == [keys[3]]
+    # One person of the class per person seen: the four seen on both days once, with both days.
+    people = {p["key"]: p for p in att["people"] if p["state"] == "present"}
+    assert sorted(people) == sorted(keys)
+    assert people[keys[0]]["days"] == ["6月3日", "6月4日"] and people[keys[3]]["days"] == ["6月3日"]
+    assert all(p["decided_by"] is None for p in att["people"])
+    (stranger_person,) = [p for p in att["people"] if p["state"] == "unknown"]
+    assert stranger_person["days"] == ["6月4日"] and stranger_person["key"] is None
     (stranger,) = day2["unknown"]
     assert stranger["thumbnail"].startswith("faces/") and stranger["seen_in"] == [
         f"6月4日/{PREFIX}6月4日课间人脸识别视频1.mp4"
@@ -135,7 +146,7 @@ def test_look_alike_roster_entries_go_to_review_not_present(
     )
     report = run_audit(cls, AuditSettings(standard=short_profile, engine="embedded"))
     (d,) = report.to_dict("zh")["classes"][0]["attendance"]["days"]
-    twins = {"140***********1234", "140***********2345"}
+    twins = {"r2", "r3"}
     assert not twins & set(d["present"]) and not twins & set(d["absent"])
     assert any(set(r["candidates"]) >= twins for r in d["review"])
     review = next(r for r in d["review"] if set(r["candidates"]) >= twins)

@@ -15,6 +15,7 @@ from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.clustering import EmbeddedTrack, Person, cluster
 from video_audit.faces.engine import Face, FaceEngine, Metric, embedded, similarity
 from video_audit.faces.matching import Match, MatchPolicy, match_day
+from video_audit.faces.people import ABSENT_NEARBY, ClassPerson, decide
 from video_audit.faces.roster import Roster, read_photo
 from video_audit.faces.settings import FaceSettings
 
@@ -34,6 +35,10 @@ class DayAttendance:
     matches: list[Match] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    """The day's people (tracks clustered), linked into the class's people by decide()."""
+    policy: MatchPolicy | None = None
+    floor: float | None = None
 
     @property
     def footage(self) -> bool:
@@ -68,6 +73,32 @@ class ClassAttendance:
     """Thumbnail JPEGs by their name under THUMBS/ (written beside a report on request)."""
     _photos: dict[Path, str | None] = field(default_factory=dict, repr=False)
     """Roster photos' thumbnail names, each photo read once however often the report is made."""
+    people: list[ClassPerson] = field(default_factory=list)
+    """The class's people across its days (people.py), once decide() ran."""
+    decided: bool = False
+
+    def decide(self) -> None:
+        """Link the days' people into the class's people and let each day's verdicts follow
+        theirs (once; the days were each decided alone by attend_day until then)."""
+        if self.decided:
+            return
+        self.decided = True
+        policy = next((d.policy for d in self.days if d.policy is not None), None)
+        if policy is None:
+            return
+        trainees = [e.id for e in self.roster.trainees]
+        self.people, per_day = decide(
+            [d.people for d in self.days],
+            self.roster.entries,
+            trainees,
+            self.metric,
+            policy,
+            self.stranger_floor,
+        )
+        for day, matches in zip(self.days, per_day, strict=True):
+            day.matches = matches
+            day.present = [m.entry for m in matches if m.status == "present" and m.entry]
+            day.absent = [pid for pid in trainees if not day.seen(pid)] if day.footage else []
 
     def thumbnail(self, rgb: np.ndarray) -> str:
         """Keep a face image and return its path relative to the report."""
@@ -92,7 +123,9 @@ class ClassAttendance:
         return self._photos[photo]
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN.md attendance object (present/absent/review/unknown per day) plus context."""
+        """The DESIGN.md attendance object (present/absent/review/unknown per day, the class's
+        people) plus context; people are named by roster key, never by the masked ID."""
+        self.decide()
         ids = {e.id: e for e in self.roster.entries}
         days = []
         for d in self.days:
@@ -101,8 +134,8 @@ class ClassAttendance:
                     "path": d.day.rel,
                     "date": d.day.date.isoformat() if d.day.date else None,
                     "footage": d.footage,
-                    "present": [ids[p].masked_id for p in d.present],
-                    "absent": [ids[p].masked_id for p in d.absent],
+                    "present": [ids[p].key for p in d.present],
+                    "absent": [ids[p].key for p in d.absent],
                     "review": [describe_match(self, m) for m in d.with_status("review")],
                     "unknown": [describe_match(self, m) for m in d.with_status("unknown")],
                     "matches": [describe_match(self, m) for m in d.with_status("present")],
@@ -128,7 +161,13 @@ class ClassAttendance:
             "engine": self.engine,
             "engine_name": self.engine_name,
             "roster": [
-                {"id": e.masked_id, "name": e.name, "role": e.role, "photos": len(e.embeddings)}
+                {
+                    "key": e.key,
+                    "id": e.masked_id,
+                    "name": e.name,
+                    "role": e.role,
+                    "photos": len(e.embeddings),
+                }
                 for e in self.roster.entries
             ],
             "thresholds": {
@@ -141,6 +180,7 @@ class ClassAttendance:
             "problems": self.problems,
             "thumbnails": THUMBS,
             "days": days,
+            "people": [describe_person(self, cp) for cp in self.people],
         }
 
 
@@ -202,6 +242,7 @@ def attend_day(
     result.rolls = rolls
     result.lesson = lesson
     people = day_people(rolls, engine, policy.cluster_for(floor), settings.roll.keep)
+    result.people, result.policy, result.floor = people, policy, floor
     result.matches = match_day(people, roster.entries, engine.metric, policy, floor)
     result.present = [m.entry for m in result.matches if m.status == "present" and m.entry]
     result.absent = (
@@ -222,26 +263,67 @@ def photo_thumbnail(path: Path) -> np.ndarray | None:
 
 
 def describe_match(att: ClassAttendance, m: Match) -> dict[str, Any]:
-    """A present / review / unknown case as the report shows it (ids masked)."""
-    ids = {e.id: e for e in att.roster.entries}
+    """A present / review / unknown case as the report shows it: roster keys, masked ids and
+    names for display, the class-level person it belongs to."""
     face = m.person.best_face
     case: dict[str, Any] = {
         "thumbnail": att.face_thumbnail(face),
         "seen_in": m.person.clips,
         "frames": len(m.person.faces),
+        "person": m.identity,
     }
-    if m.status == "present" and m.entry:
-        case["id"] = ids[m.entry].masked_id
-        case["distance"] = m.distance
-        case["similarity"] = similarity(att.metric, m.distance or 0.0)
-    elif m.status == "review":
-        case["candidates"] = [ids[c].masked_id for c, _ in m.candidates]
-        case["names"] = [ids[c].name for c, _ in m.candidates]
-        case["distances"] = [d for _, d in m.candidates]
-        case["distance"] = m.candidates[0][1] if m.candidates else m.distance
-        case["reasons"] = m.reasons
-        case["photos"] = [
-            att.roster_thumbnail(ids[c].photos[0]) if ids[c].photos else None
-            for c, _ in m.candidates
-        ]
+    case.update(_verdict(att, m))
     return case
+
+
+def describe_person(att: ClassAttendance, cp: ClassPerson) -> dict[str, Any]:
+    """One of the class's people (DESIGN.md attendance.people): their days, the verdict, and
+    their best face of each day (what an inspector compares with the candidates' photos)."""
+    v = cp.verdict
+    entry = att.roster.by_id(v.entry) if v.status == "present" and v.entry else None
+    out: dict[str, Any] = {
+        "person": cp.person,
+        "days": [att.days[d].day.rel for d in cp.days],
+        "state": v.status,
+        "key": entry.key if entry else None,
+        "candidates": [],
+        "decided_by": None,
+        "faces": [
+            {
+                "day": att.days[d].day.rel,
+                "thumbnail": att.face_thumbnail(p.best_face),
+                "seen_in": p.clips,
+            }
+            for d, p in cp.members
+        ],
+    }
+    out.update(_verdict(att, v))
+    return out
+
+
+def _verdict(att: ClassAttendance, m: Match) -> dict[str, Any]:
+    ids = {e.id: e for e in att.roster.entries}
+    if m.status == "present" and m.entry:
+        e = ids[m.entry]
+        return {
+            "key": e.key,
+            "id": e.masked_id,
+            "name": e.name,
+            "distance": m.distance,
+            "similarity": similarity(att.metric, m.distance or 0.0),
+        }
+    if m.status == "review":
+        return {
+            "candidates": [ids[c].key for c, _ in m.candidates],
+            "ids": [ids[c].masked_id for c, _ in m.candidates],
+            "names": [ids[c].name for c, _ in m.candidates],
+            "distances": [d for _, d in m.candidates],
+            "distance": m.candidates[0][1] if m.candidates else m.distance,
+            "reasons": list(m.reasons),
+            "reason": ABSENT_NEARBY if ABSENT_NEARBY in m.reasons else next(iter(m.reasons), None),
+            "photos": [
+                att.roster_thumbnail(ids[c].photos[0]) if ids[c].photos else None
+                for c, _ in m.candidates
+            ],
+        }
+    return {}

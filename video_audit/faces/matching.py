@@ -58,6 +58,8 @@ class Match:
     agreement: float | None = None
     candidates: list[tuple[str, float]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    identity: str | None = None
+    """The class-level person (people.py) this day's person belongs to, once linked."""
 
 
 def match_day(
@@ -66,8 +68,11 @@ def match_day(
     metric: Metric,
     policy: MatchPolicy,
     stranger_floor: float | None,
+    together: np.ndarray | None = None,
 ) -> list[Match]:
-    """Decide present / review / unknown for every person of one day."""
+    """Decide present / review / unknown for every person of one day (or every class-level
+    person of a class: then TOGETHER[i, k] says whether persons i and k were seen on one day,
+    and only those are rivals — two people never seen together may be one person split)."""
     enrolled = [e for e in entries if e.embeddings]
     if not people:
         return []
@@ -99,7 +104,8 @@ def match_day(
         d = float(cost[i, j])
         others = np.delete(cost[i], j)
         margin = float(others.min() - d) if others.size else FAR
-        rivals = np.delete(cost[:, j], i)
+        rivals = cost[:, j] if together is None else np.where(together[:, i], cost[:, j], FAR)
+        rivals = np.delete(rivals, i)
         rival_margin = float(rivals.min() - d) if rivals.size else FAR
         agreement = float((per_frame[i].argmin(axis=1) == j).mean())
         reasons = []

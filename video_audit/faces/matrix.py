@@ -34,6 +34,13 @@ WORDS = {
             "内置引擎对华人面孔区分力有限：无法确认的人员列为待核实，不会判为到课；"
             "对华人学员作出结论，建议安装 insightface 模型包"
         ),
+        "reason": "原因",
+        "reason_distance": "与名册照片的差距超出自动判定范围",
+        "reason_margin": "与另一名册人员同样相近",
+        "reason_rival": "当天另有一人与同一名册人员同样相近",
+        "reason_frames": "各帧比对结果不一致",
+        "reason_absent_nearby": "该学员当天未被认出，但有一张未认定的人脸与其相近，不能判为缺勤",
+        "days_seen": "出现日期",
     },
     "en": {
         "present": "present",
@@ -61,6 +68,16 @@ WORDS = {
             "go to review, never to present; for verdicts on Chinese trainees install an "
             "insightface model pack"
         ),
+        "reason": "why",
+        "reason_distance": "farther from the roster photo than an automatic verdict allows",
+        "reason_margin": "as close to another roster person",
+        "reason_rival": "someone else that day is as close to the same roster person",
+        "reason_frames": "the frames disagree",
+        "reason_absent_nearby": (
+            "the trainee was not recognised that day, but an unassigned face is close to them: "
+            "not counted absent"
+        ),
+        "days_seen": "days seen",
     },
 }
 
@@ -84,26 +101,42 @@ def engine_line(attendance: Mapping[str, Any], lang: str) -> tuple[str, str]:
     return line, w.get(f"engine_advice_{name}", "")
 
 
-def _cell(person: Mapping[str, Any], day: Mapping[str, Any]) -> dict[str, Any]:
-    pid = person.get("id")
+def _key(person: Mapping[str, Any]) -> Any:
+    """How the attendance names a roster person: the roster key (reports before keys: the
+    masked ID, which is what their present/absent lists held)."""
+    return person.get("key") or person.get("id")
+
+
+def reason_text(reason: Any, w: Mapping[str, str]) -> str:
+    return w.get(f"reason_{reason}", "") if reason else ""
+
+
+def _cell(
+    person: Mapping[str, Any], day: Mapping[str, Any], w: Mapping[str, str]
+) -> dict[str, Any]:
+    pid = _key(person)
     if not day.get("footage", True):
         return {"state": "no_footage"}
     for match in day.get("matches") or []:
-        if match.get("id") == pid:
+        if _key(match) == pid:
             return {
                 "state": "present",
                 "similarity": match.get("similarity"),
                 "thumbnail": match.get("thumbnail"),
             }
-    if any(pid in (r.get("candidates") or []) for r in day.get("review") or []):
-        return {"state": "review"}
+    for case in day.get("review") or []:
+        if pid in (case.get("candidates") or []):
+            return {"state": "review", "reason": reason_text(case.get("reason"), w)}
     if pid in (day.get("absent") or []):
         return {"state": "absent"}
     return {"state": "not_seen" if person.get("role") != "trainee" else "absent"}
 
 
 def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
-    """Rows, columns, review pairs and unknowns, ready for a template or a sheet."""
+    """Rows, columns, review cases and unknowns, ready for a template or a sheet.
+
+    Review cases and unknowns are one per person of the class (attendance.people: one decision
+    each, shown with every day the person was seen); reports before people: one per day."""
     if not isinstance(attendance, Mapping) or not attendance.get("roster"):
         return None
     w = words(lang)
@@ -113,48 +146,75 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
     for person in attendance["roster"]:
         cells = []
         for day in days:
-            cell = _cell(person, day)
+            cell = _cell(person, day, w)
             cell["label"] = w[cell["state"]]
             cells.append(cell)
         rows.append(
             {
+                "key": _key(person),
                 "id": person.get("id"),
                 "name": person.get("name"),
                 "role": w.get(str(person.get("role")), str(person.get("role"))),
                 "cells": cells,
             }
         )
-    roster = {p.get("id"): p for p in attendance["roster"]}
+    roster = {_key(p): p for p in attendance["roster"]}
+
+    def candidates(case: Mapping[str, Any]) -> list[dict[str, Any]]:
+        keys = case.get("candidates") or []
+        photos = case.get("photos") or [None] * len(keys)
+        distances = case.get("distances") or [None] * len(keys)
+        return [
+            {
+                "key": pid,
+                "id": (roster.get(pid) or {}).get("id", ""),
+                "name": (roster.get(pid) or {}).get("name", ""),
+                "photo": photo,
+                "distance": dist,
+            }
+            for pid, photo, dist in zip(keys, photos, distances, strict=False)
+        ]
+
+    def seen(case: Mapping[str, Any]) -> list[str]:
+        return [s.rsplit("/", 1)[-1] for s in case.get("seen_in") or []]
+
     reviews, unknowns = [], []
-    for column, day in zip(columns, days, strict=True):
-        for case in day.get("review") or []:
-            ids = case.get("candidates") or []
-            photos = case.get("photos") or [None] * len(ids)
-            distances = case.get("distances") or [None] * len(ids)
-            reviews.append(
-                {
-                    "day": column,
-                    "thumbnail": case.get("thumbnail"),
-                    "seen_in": [s.rsplit("/", 1)[-1] for s in case.get("seen_in") or []],
-                    "candidates": [
-                        {
-                            "id": pid,
-                            "name": (roster.get(pid) or {}).get("name", ""),
-                            "photo": photo,
-                            "distance": dist,
-                        }
-                        for pid, photo, dist in zip(ids, photos, distances, strict=False)
-                    ],
-                }
-            )
-        for case in day.get("unknown") or []:
-            unknowns.append(
-                {
-                    "day": column,
-                    "thumbnail": case.get("thumbnail"),
-                    "seen_in": [s.rsplit("/", 1)[-1] for s in case.get("seen_in") or []],
-                }
-            )
+    people = [p for p in attendance.get("people") or [] if isinstance(p, Mapping)]
+    if people or "people" in attendance:
+        column = {d.get("path"): c for c, d in zip(columns, days, strict=True)}
+        sep = "、" if lang == "zh" else ", "
+        for p in people:
+            faces = [f for f in p.get("faces") or [] if isinstance(f, Mapping)]
+            case = {
+                "person": p.get("person"),
+                "day": sep.join(str(column.get(d, d)) for d in p.get("days") or []),
+                "days": len(p.get("days") or []),
+                "thumbnail": faces[0].get("thumbnail") if faces else None,
+                "thumbnails": [f.get("thumbnail") for f in faces],
+                "seen_in": sorted({s for f in faces for s in seen(f)}),
+            }
+            if p.get("state") == "review":
+                case["candidates"] = candidates(p)
+                case["reason"] = reason_text(p.get("reason"), w)
+                reviews.append(case)
+            elif p.get("state") == "unknown":
+                unknowns.append(case)
+    else:
+        for column_name, day in zip(columns, days, strict=True):
+            for case in day.get("review") or []:
+                reviews.append(
+                    {
+                        "day": column_name,
+                        "thumbnail": case.get("thumbnail"),
+                        "seen_in": seen(case),
+                        "candidates": candidates(case),
+                        "reason": reason_text(case.get("reason"), w),
+                    }
+                )
+            for case in day.get("unknown") or []:
+                unknowns.append(
+                    {"day": column_name, "thumbnail": case.get("thumbnail"), "seen_in": seen(case)}
+                )
     return {
         "words": w,
         "columns": columns,
@@ -223,6 +283,8 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
                         4 + k,
                         f"{cand['name']} {cand['id']} ({w['distance']} {cand['distance']})",
                     )
+                if case.get("reason"):
+                    put(ws, row, 4 + len(case.get("candidates", [])), case["reason"])
         row += 2
     for letter, width in zip("ABCDEFGHIJ", (14, 22, 10, 16, 16, 16, 16, 16, 16, 16), strict=True):
         ws.column_dimensions[letter].width = width

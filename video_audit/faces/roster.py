@@ -94,6 +94,9 @@ class RosterEntry:
     photo_rows: list[int] = field(default_factory=list)
     embeddings: list[np.ndarray] = field(default_factory=list)
     sheet: str | None = None  # the worksheet it was read from, when the workbook has several
+    key: str = ""
+    """Stable, unambiguous within the roster, not personal data: "r" + the entry's first row in
+    the file ("s2r5" on a workbook's second sheet that has a roster table); set by Roster."""
 
     @property
     def masked_id(self) -> str:
@@ -106,6 +109,19 @@ class Roster:
 
     path: Path
     entries: list[RosterEntry]
+
+    def __post_init__(self) -> None:
+        # Reports key people by this, never by the masked ID (two masked IDs can be equal).
+        taken: set[str] = set()
+        for n, entry in enumerate(self.entries, start=1):
+            if not entry.key or entry.key in taken:
+                entry.key = f"r{entry.rows[0]}" if entry.rows else f"e{n}"
+            if entry.key in taken:
+                entry.key = f"e{n}"
+            taken.add(entry.key)
+
+    def by_key(self, key: str) -> RosterEntry:
+        return next(e for e in self.entries if e.key == key)
 
     def by_id(self, pid: str) -> RosterEntry:
         return next(e for e in self.entries if e.id == pid)
@@ -214,14 +230,20 @@ def parse_roster(path: Path, photo_dirs: Sequence[str] = PHOTO_DIRS) -> Roster:
             "角色/role and 照片/photo are optional)"
         )
     entries: dict[str, RosterEntry] = {}
-    for sheet, (start, cols) in found:
+    for n, (sheet, (start, cols)) in enumerate(found, start=1):
         default = _default_role(sheet.name, path.stem)
         header_ids = {_header_word(w) for w in HEADERS["id"]}
         for number, row in sheet.rows[start + 1 :]:
             _read_row(sheet, number, row, cols, default, header_ids, entries)
+            if (entry := _last(entries)) is not None and not entry.key:
+                entry.key = f"r{number}" if n == 1 else f"s{n}r{number}"
     roster = Roster(path, list(entries.values()))
     _find_photos(roster, [path.parent / d for d in photo_dirs])
     return roster
+
+
+def _last(entries: dict[str, RosterEntry]) -> RosterEntry | None:
+    return next(reversed(entries.values()), None) if entries else None
 
 
 def _read_row(

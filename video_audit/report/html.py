@@ -187,6 +187,12 @@ def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | 
     if not isinstance(attendance, Mapping):
         return None
     engine, advice = engine_line(attendance, lang)
+    # absent lists roster keys (masked IDs in reports before keys): shown as names.
+    names = {
+        r.get("key") or r.get("id"): f"{r.get('name', '')} {r.get('id', '')}".strip()
+        for r in attendance.get("roster") or []
+        if isinstance(r, Mapping)
+    }
     days = []
     for day in attendance.get("days") or []:
         if not isinstance(day, Mapping):
@@ -202,7 +208,7 @@ def _attendance_view(attendance: Any, base: str, lang: str) -> dict[str, Any] | 
                 "review": _count(day.get("review")),
                 "unknown": _count(day.get("unknown")),
                 "head_count": head.get("count") if isinstance(head, Mapping) else None,
-                "absent_ids": _join([str(a) for a in absent], lang)
+                "absent_ids": _join([names.get(a, str(a)) for a in absent], lang)
                 if isinstance(absent, list)
                 else "",
             }

@@ -81,6 +81,11 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     for key, cases in (("review", matrix["reviews"]), ("unknowns", matrix["unknowns"])):
         if cases:
             out.append(f"  {w[key]}{sep}{len(cases)}")
+        if key == "review":  # one line per decision an inspector owes: who it may be, and why
+            for case in cases:
+                names = "、".join(f"{c['name']} {c['id']}".strip() for c in case["candidates"])
+                why = f" — {case['reason']}" if case.get("reason") else ""
+                out.append(f"    {case['day']}{sep}{names}{why}")
     return out
 
 

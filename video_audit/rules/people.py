@@ -39,6 +39,7 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
         if isinstance(att, RosterFailure):
             yield finding("PP06", _roster_rel(att), "file", problem=att.error)
             continue
+        att.decide()  # each day's verdicts follow the class's people (faces/people.py)
         for problem in att.problems:
             yield finding("PP06", _roster_rel(att), "photo", problem=problem)
         for day in att.days:

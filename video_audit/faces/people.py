@@ -1,0 +1,220 @@
+"""Class-level people: each day's people linked across the class's days into one person of the
+class, matched to the roster with the faces of all their days; the day verdicts follow from it.
+
+Linking (conservative: a split person costs a review, a false join would spread one verdict over
+the wrong days):
+- the people of all days (each day's tracks already clustered, clustering.py) are agglomerated by
+  average linkage of their centres (mean embedding of each day's faces), closest pair first — so
+  every join is between mutual nearest neighbours — and only under min(cluster, accept of the
+  class), the bound a day's clustering uses (MatchPolicy.cluster_for);
+- two people of one day are never joined (the day's clustering kept them apart, e.g. because
+  they were seen in one frame), so a class-level person has at most one person a day;
+- then people of the class never seen on a common day whose faces alone would each be a
+  confident present of the same roster entry (accept, margin, frame agreement) are joined: each
+  of them is that trainee by the rules a present needs, so joining them is as safe as the
+  presents themselves.
+
+Matching: the class-level people to roster entries, one to one, on the centre of all their faces
+(MatchPolicy: accept, margin over the next entry and over rivals — rivals only among people seen
+on a common day —, frame agreement). A doubtful absence — a trainee neither present nor a
+candidate on a day that shows a person nobody was matched to within review distance of the
+trainee — makes that person a review case with the trainee among its candidates (reason
+`absent_nearby`), so no trainee is reported absent while a face that could be them is unassigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from video_audit.faces.clustering import Person
+from video_audit.faces.engine import Metric, distances
+from video_audit.faces.matching import Match, MatchPolicy, match_day
+from video_audit.faces.roster import RosterEntry
+
+ABSENT_NEARBY = "absent_nearby"
+"""Review reason: a trainee otherwise absent that day is within review distance of this face."""
+
+
+@dataclass
+class ClassPerson:
+    """Someone seen in a class: their person of each day they were seen, and the verdict."""
+
+    person: str
+    """A stable id within this audit: p1, p2 … in order of first appearance."""
+    members: list[tuple[int, Person]]
+    """(day index, that day's person), by day."""
+    verdict: Match
+
+    @property
+    def days(self) -> list[int]:
+        return [d for d, _ in self.members]
+
+
+def combined(members: Sequence[tuple[int, Person]]) -> Person:
+    """One Person holding the tracks of every day (its centre, frames and best face)."""
+    return Person([t for _, p in members for t in p.tracks])
+
+
+def link(
+    day_people: Sequence[Sequence[Person]], metric: Metric, threshold: float
+) -> list[list[tuple[int, Person]]]:
+    """Day people joined across days (average linkage of centres, closest pair first, under
+    THRESHOLD, never two of one day); each group sorted by day."""
+    items = [(d, p) for d, people in enumerate(day_people) for p in people]
+    n = len(items)
+    if n == 0:
+        return []
+    centres = np.array([p.centre(metric) for _, p in items])
+    avg = distances(metric, centres, centres)
+    days = np.zeros((n, len(day_people)), bool)
+    days[np.arange(n), [d for d, _ in items]] = True
+    size = np.ones(n)
+    alive = np.ones(n, bool)
+    groups: list[list[int]] = [[i] for i in range(n)]
+    free = np.where((days.astype(int) @ days.T.astype(int)) > 0, np.inf, avg)
+    while True:
+        k = int(np.argmin(free))
+        a, b = divmod(k, n)
+        if not np.isfinite(free[a, b]) or free[a, b] > threshold:
+            break
+        # Lance–Williams update for average linkage: b joins a.
+        row = (size[a] * avg[a] + size[b] * avg[b]) / (size[a] + size[b])
+        avg[a], avg[:, a] = row, row
+        size[a] += size[b]
+        days[a] |= days[b]
+        groups[a] += groups[b]
+        alive[b] = False
+        clash = (days.astype(int) @ days[a].astype(int)) > 0
+        free_row = np.where(clash | ~alive, np.inf, row)
+        free[a], free[:, a] = free_row, free_row
+        free[b], free[:, b] = np.inf, np.inf
+    out = [sorted((items[i] for i in groups[g]), key=lambda m: m[0]) for g in np.flatnonzero(alive)]
+    out.sort(key=_first_seen)
+    return out
+
+
+def _first_seen(members: list[tuple[int, Person]]) -> tuple[int, str, float]:
+    day, person = members[0]
+    return day, *min(
+        (t.track.clip, t.track.sightings[0].time if t.track.sightings else 0.0)
+        for t in person.tracks
+    )
+
+
+def decide(
+    day_people: Sequence[Sequence[Person]],
+    entries: list[RosterEntry],
+    trainees: Sequence[str],
+    metric: Metric,
+    policy: MatchPolicy,
+    stranger_floor: float | None,
+) -> tuple[list[ClassPerson], list[list[Match]]]:
+    """The class's people and each day's matches (one per day person, with its class person's
+    verdict). TRAINEES: roster ids whose absence is checked for doubt."""
+    groups = link(day_people, metric, policy.cluster_for(stranger_floor))
+    verdicts = _match(groups, entries, metric, policy, stranger_floor)
+    groups, verdicts = _join_by_roster(groups, verdicts, entries, metric, policy, stranger_floor)
+    people = [
+        ClassPerson(f"p{n}", members, verdict)
+        for n, (members, verdict) in enumerate(zip(groups, verdicts, strict=True), start=1)
+    ]
+    _doubtful_absences(people, entries, trainees, metric, policy.thresholds.review, day_people)
+    per_day: list[list[Match]] = [[] for _ in day_people]
+    for cp in people:
+        for d, p in cp.members:
+            per_day[d].append(replace(cp.verdict, person=p, identity=cp.person))
+    return people, per_day
+
+
+def _match(
+    groups: list[list[tuple[int, Person]]],
+    entries: list[RosterEntry],
+    metric: Metric,
+    policy: MatchPolicy,
+    floor: float | None,
+) -> list[Match]:
+    days = [{d for d, _ in g} for g in groups]
+    together = np.zeros((len(days), len(days)), bool)
+    for i, a in enumerate(days):
+        for k, b in enumerate(days):
+            together[i, k] = bool(a & b)
+    return match_day([combined(g) for g in groups], entries, metric, policy, floor, together)
+
+
+def _join_by_roster(
+    groups: list[list[tuple[int, Person]]],
+    verdicts: list[Match],
+    entries: list[RosterEntry],
+    metric: Metric,
+    policy: MatchPolicy,
+    floor: float | None,
+) -> tuple[list[list[tuple[int, Person]]], list[Match]]:
+    """Join class people never seen on one day whose faces alone are each a confident present
+    of the same entry (the one-to-one match gave the entry to one of them only)."""
+    alone = [match_day([combined(g)], entries, metric, policy, floor)[0] for g in groups]
+    by_entry: dict[str, list[int]] = {}
+    for i, m in enumerate(alone):
+        if m.status == "present" and m.entry:
+            by_entry.setdefault(m.entry, []).append(i)
+    joined = False
+    merged: list[list[tuple[int, Person]]] = []
+    used: set[int] = set()
+    for i, g in enumerate(groups):
+        if i in used:
+            continue
+        members = list(g)
+        entry = alone[i].entry if alone[i].status == "present" else None
+        for k in by_entry.get(entry or "", []):
+            if k <= i or k in used:
+                continue
+            if {d for d, _ in members} & {d for d, _ in groups[k]}:
+                continue
+            members = sorted(members + groups[k], key=lambda m: m[0])
+            used.add(k)
+            joined = True
+        merged.append(members)
+    if not joined:
+        return groups, verdicts
+    merged.sort(key=_first_seen)
+    return merged, _match(merged, entries, metric, policy, floor)
+
+
+def _doubtful_absences(
+    people: list[ClassPerson],
+    entries: list[RosterEntry],
+    trainees: Sequence[str],
+    metric: Metric,
+    review: float,
+    day_people: Sequence[Sequence[Person]],
+) -> None:
+    photos = {e.id: np.array(e.embeddings) for e in entries if e.embeddings}
+    for d in range(len(day_people)):
+        here = [(cp, p) for cp in people for dd, p in cp.members if dd == d]
+        seen: set[str] = set()
+        for cp, _ in here:
+            v = cp.verdict
+            if v.status == "present" and v.entry:
+                seen.add(v.entry)
+            elif v.status == "review":
+                seen |= {c for c, _ in v.candidates}
+        unassigned = [(cp, p) for cp, p in here if cp.verdict.status != "present"]
+        for pid in trainees:
+            if pid in seen or pid not in photos or not unassigned:
+                continue
+            near = [
+                (float(distances(metric, np.array(p.vectors), photos[pid]).min()), n)
+                for n, (_, p) in enumerate(unassigned)
+            ]
+            dist, n = min(near)
+            if dist > review:
+                continue
+            v = unassigned[n][0].verdict
+            v.status = "review"
+            if pid not in [c for c, _ in v.candidates]:
+                v.candidates.append((pid, round(dist, 4)))
+            if ABSENT_NEARBY not in v.reasons:
+                v.reasons.append(ABSENT_NEARBY)
+            seen.add(pid)
