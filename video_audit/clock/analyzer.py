@@ -48,6 +48,9 @@ class ClockConfig:
     track: TrackRules = field(default_factory=TrackRules)
     timezone: dt.tzinfo = _CHINA
     threads: int = 1
+    missing_min_clips: int = 2
+    """QA08 `missing`: a clip without a clock is reported when at least this many other clips of
+    its class show one, and they outnumber the clips without."""
 
     @classmethod
     def from_profile(cls, profile: Profile) -> ClockConfig:
@@ -70,6 +73,7 @@ class ClockConfig:
                 "hold_seconds": "hold_seconds",
                 "min_confidence": "min_confidence",
                 "threads": "threads",
+                "missing_min_clips": "missing_min_clips",
             },
         )
         track_keys = (

@@ -6,7 +6,8 @@ video_audit.clock.recording_time, which the picture rules' QA07 consults.
 
 QA08 and a class without any clock: some cameras draw none, so a class where no clip shows a
 clock gets no QA08 (each clip's report line says 未找到画面时间 and QA07 uses metadata). A clip
-without a clock is a finding once most of its class's clips, and at least two, show one.
+without a clock is a finding once most of its class's clips, and at least [clock]
+missing_min_clips of them (2), show one.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def unread_findings(
             confidence=clock.confidence,
             threshold=config.min_confidence,
         )
-    elif not clock.found and others >= 2 and others > without:
+    elif not clock.found and others >= config.missing_min_clips and others > without:
         yield finding("QA08", rel, "missing", others=others, without=without)
 
 
