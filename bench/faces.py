@@ -33,12 +33,13 @@ from video_audit.disc import Clip
 from video_audit.faces.analysis import RollAnalyzer
 from video_audit.faces.attendance import day_people
 from video_audit.faces.clustering import EmbeddedTrack, Person
-from video_audit.faces.engine import FaceEngine, Metric, Thresholds, distances
+from video_audit.faces.engine import Face, FaceEngine, Metric, Thresholds, distances
 from video_audit.faces.matching import Match, MatchPolicy, match_day
+from video_audit.faces.people import decide
 from video_audit.faces.roster import RosterEntry, read_photo
 from video_audit.faces.select import select_engine
 from video_audit.faces.settings import face_settings
-from video_audit.faces.tracking import Track
+from video_audit.faces.tracking import Sighting, Track
 from video_audit.faces.video import drive
 from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.samples.faces import FaceShot, augment, pan
@@ -340,6 +341,174 @@ def speed_day(engine: FaceEngine, fps: int, runs: int = 3, seconds: int = 10) ->
     return DaySpeed(float(seconds * len(clips)), median("faces"), median("picture"), median("both"))
 
 
+@dataclass
+class ReviewTally:
+    """Inspector decisions a class needs, per day (before) and per class person (after)."""
+
+    classes: int = 0
+    days: int = 0
+    attendees: int = 0
+    review_cases_before: int = 0
+    review_cells_before: int = 0
+    present_before: int = 0
+    wrong_before: int = 0
+    review_people_after: int = 0
+    people_after: int = 0
+    review_cells_after: int = 0
+    present_after: int = 0
+    wrong_after: int = 0
+    doubtful: int = 0
+    absent_wrong: int = 0
+    mixed: int = 0
+    link_cpu: list[float] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        def prec(right: int, wrong: int) -> str:
+            return f"{right / (right + wrong):.3f} ({wrong} false)" if right + wrong else "—"
+
+        b, a = self.review_cases_before, self.review_people_after
+        return [
+            f"{self.classes} classes × {self.days // max(1, self.classes)} days, "
+            f"{self.attendees} attendee-days",
+            f"before (per day): {b} review cases ({self.review_cells_before} review cells), "
+            f"present {self.present_before} attendee-days, precision "
+            f"{prec(self.present_before - self.wrong_before, self.wrong_before)}",
+            f"after (per class person): {a} review people of {self.people_after} people "
+            f"({self.review_cells_after} review cells), present {self.present_after} "
+            f"attendee-days, precision "
+            f"{prec(self.present_after - self.wrong_after, self.wrong_after)}"
+            f", doubtful absences {self.doubtful}, trainees reported absent while there "
+            f"{self.absent_wrong}, people joining two persons {self.mixed}",
+            *self.wrong[:5],
+            f"decisions per class: {b / max(1, self.classes):.1f} → {a / max(1, self.classes):.1f}"
+            f" ({b / max(1, a):.1f}× fewer)",
+        ]
+
+
+def review_class(
+    sets: dict[str, list[np.ndarray | None]],
+    policy: MatchPolicy,
+    metric: Metric,
+    days: int = 11,
+    absent_days: tuple[int, ...] = (3, 6, 9),
+) -> ReviewTally:
+    """Synthetic classes of DAYS days from one photo set: roster photo r (each photo in turn),
+    day k shows photo (r + k) mod n of everyone; the last person is a stranger (not on the
+    roster); the first trainee stays away on ABSENT_DAYS. Decisions before: each day's review
+    cases; after: review people of the class (faces/people.py)."""
+    tally = ReviewTally()
+    names = sorted(sets)
+    away = names[0]
+    listed = names[:-1] if len(names) > 2 else names  # the last one a stranger, if there are 3+
+    most = max(len(v) for v in sets.values())
+    for r in range(most):
+        roster = [
+            RosterEntry(n, n, "trainee", [], [0], [0], [sets[n][r]])  # type: ignore[list-item]
+            for n in listed
+            if r < len(sets[n]) and sets[n][r] is not None
+        ]
+        if not roster:
+            continue
+        f = floor([e.embeddings[0] for e in roster], metric)
+        truth: dict[int, str] = {}
+        day_people: list[list[Person]] = []
+        for k in range(1, days + 1):
+            people = []
+            for i, n in enumerate(names):
+                photo = (r + k) % most
+                if (n == away and k in absent_days) or photo >= len(sets[n]):
+                    continue
+                vector = sets[n][photo]
+                if vector is None:
+                    continue
+                p = _photo_person(vector, f"day{k}", i)
+                truth[id(p)] = n
+                people.append(p)
+            day_people.append(people)
+        tally.classes += 1
+        tally.days += days
+        enrolled = {e.id for e in roster}
+        for people in day_people:
+            tally.attendees += sum(truth[id(p)] in enrolled for p in people)
+            for m in match_day(people, roster, metric, policy, f):
+                if m.status == "review":
+                    tally.review_cases_before += 1
+                    tally.review_cells_before += len(m.candidates)
+                elif m.status == "present":
+                    tally.present_before += 1
+                    tally.wrong_before += m.entry != truth[id(m.person)]
+        start = time.process_time()
+        found, per_day = decide(day_people, roster, [e.id for e in roster], metric, policy, f)
+        tally.link_cpu.append(time.process_time() - start)
+        tally.people_after += len(found)
+        for cp in found:
+            who = [truth[id(p)] for _, p in cp.members]
+            tally.mixed += len(set(who)) > 1
+            if cp.verdict.status == "present" and set(who) != {cp.verdict.entry}:
+                v = cp.verdict
+                tally.wrong.append(f"{who}→{v.entry} d={v.distance} m={v.margin} a={v.agreement}")
+        tally.review_people_after += sum(cp.verdict.status == "review" for cp in found)
+        tally.doubtful += sum("absent_nearby" in cp.verdict.reasons for cp in found)
+        for matches in per_day:
+            present = {m.entry for m in matches if m.status == "present"}
+            candidates = {c for m in matches if m.status == "review" for c, _ in m.candidates}
+            here = {truth[id(m.person)] for m in matches}
+            tally.review_cells_after += len(candidates - present)
+            tally.absent_wrong += len((enrolled & here) - present - candidates)
+            for m in matches:
+                if m.status == "present":
+                    tally.present_after += 1
+                    tally.wrong_after += m.entry != truth[id(m.person)]
+    return tally
+
+
+def _photo_person(vector: np.ndarray, clip: str, sample: int) -> Person:
+    track = Track(clip, sample, [Sighting(sample, float(sample), _NO_FACE)])
+    return Person([EmbeddedTrack(track, [_NO_FACE], [vector])])
+
+
+_NO_FACE = Face((0.0, 0.0, 1.0, 1.0), np.zeros((5, 2)), 1.0, np.zeros((1, 1, 3), np.uint8))
+
+
+def link_speed(
+    sets: dict[str, list[np.ndarray | None]],
+    policy: MatchPolicy,
+    metric: Metric,
+    trainees: int = 30,
+    days: int = 15,
+    runs: int = 5,
+) -> float:
+    """CPU seconds (median of RUNS) of decide() for a class of TRAINEES + 1 stranger over DAYS
+    days, each person two faces a day (photos of the set with noise: a size, not an accuracy)."""
+    rng = np.random.default_rng(0)
+    pool = [v for vs in sets.values() for v in vs if v is not None]
+    base = [pool[i % len(pool)] + rng.normal(0, 0.02, pool[0].shape) for i in range(trainees + 1)]
+    roster = [
+        RosterEntry(f"t{i}", f"t{i}", "trainee", [], [i + 2], [i + 2], [base[i]])
+        for i in range(trainees)
+    ]
+    day_people = [
+        [
+            _photo_person(base[i] + rng.normal(0, 0.02, base[i].shape), f"day{k}", i)
+            for i in range(trainees + 1)
+        ]
+        for k in range(days)
+    ]
+    for day in day_people:
+        for p in day:
+            t = p.tracks[0]
+            t.vectors.append(t.vectors[0] + rng.normal(0, 0.01, t.vectors[0].shape))
+            t.faces.append(_NO_FACE)
+    f = floor([e.embeddings[0] for e in roster], metric)
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        decide(day_people, roster, [e.id for e in roster], metric, policy, f)
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
 def _grid(t: Thresholds) -> list[tuple[float, float, float, float]]:
     """Thresholds tried by --sweep, around the engine's (cosine distances run larger)."""
     scale = 1.0 if t.accept < 0.5 else 1.3
@@ -363,6 +532,9 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="time face rolls even with --clips 0")
     parser.add_argument("--step", type=float, help="override the profile's roll step (seconds)")
     parser.add_argument("--min-step", type=float, help="override the profile's roll min_step")
+    parser.add_argument(
+        "--review", action="store_true", help="inspector decisions of multi-day classes only"
+    )
     args = parser.parse_args()
     global FS
     if args.step or args.min_step:
@@ -385,6 +557,9 @@ def main() -> None:
         "| present share | attendees+strangers |"
     )
     print("|---|---|---|---|---|---|---|")
+    if args.review:
+        review_report(args.sets, engine, policy)
+        return
     embedded = {}
     for folder in args.sets:
         embedded[folder] = embed_photos(folder, engine)
@@ -424,6 +599,29 @@ def main() -> None:
                 ):
                     setattr(total, k, getattr(total, k) + getattr(t, k))
             print(f"{accept} {margin} {review} {calibration} {total.line()}")
+
+
+def review_report(sets: list[Path], engine: FaceEngine, policy: MatchPolicy) -> None:
+    """--review: decisions before/after on multi-day classes, and the linking's CPU time against
+    the face analysis of a day (two 10 s rolls at 25 fps through the audit's frame pass)."""
+    for folder in sets:
+        vectors = embed_photos(folder, engine)
+        t = review_class(vectors, policy, engine.metric)
+        print(f"## {folder.name}")
+        for line in t.lines():
+            print("  " + line)
+        if t.link_cpu:
+            print(f"  linking CPU per class: median {statistics.median(t.link_cpu) * 1000:.1f} ms")
+    vectors = embed_photos(sets[-1], engine)
+    link = link_speed(vectors, policy, engine.metric)
+    day = speed_day(engine, 25, runs=3, seconds=10)
+    per_day = day.both[1] - day.picture[1]
+    print(
+        f"linking a class of 30 trainees + 1 stranger × 15 days (2 faces a person-day): "
+        f"{link * 1000:.0f} ms CPU; face analysis of one day (two 10 s rolls, added to the "
+        f"picture checks): {per_day:.2f} s CPU → linking adds {link / (15 * per_day) * 100:.2f} %"
+        f" of the class's face analysis (60 s rolls: about a sixth of that)"
+    )
 
 
 if __name__ == "__main__":

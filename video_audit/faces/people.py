@@ -34,6 +34,8 @@ from video_audit.faces.engine import Metric, distances
 from video_audit.faces.matching import Match, MatchPolicy, match_day
 from video_audit.faces.roster import RosterEntry
 
+Cache = dict[tuple[int, str], float]
+"""Distances from a day person's centre to a roster entry, within one decide()."""
 ABSENT_NEARBY = "absent_nearby"
 """Review reason: a trainee otherwise absent that day is within review distance of this face."""
 
@@ -61,37 +63,49 @@ def combined(members: Sequence[tuple[int, Person]]) -> Person:
 def link(
     day_people: Sequence[Sequence[Person]], metric: Metric, threshold: float
 ) -> list[list[tuple[int, Person]]]:
-    """Day people joined across days (average linkage of centres, closest pair first, under
-    THRESHOLD, never two of one day); each group sorted by day."""
+    """Day people joined across days: a and b of two different days are linked when their
+    closest faces are within THRESHOLD and each is the other's nearest among the other day's
+    people; links are taken closest first, and one that would put two people of one day
+    together is dropped. Each group sorted by day."""
     items = [(d, p) for d, people in enumerate(day_people) for p in people]
     n = len(items)
     if n == 0:
         return []
-    centres = np.array([p.centre(metric) for _, p in items])
-    avg = distances(metric, centres, centres)
-    days = np.zeros((n, len(day_people)), bool)
-    days[np.arange(n), [d for d, _ in items]] = True
-    size = np.ones(n)
-    alive = np.ones(n, bool)
-    groups: list[list[int]] = [[i] for i in range(n)]
-    free = np.where((days.astype(int) @ days.T.astype(int)) > 0, np.inf, avg)
-    while True:
-        k = int(np.argmin(free))
-        a, b = divmod(k, n)
-        if not np.isfinite(free[a, b]) or free[a, b] > threshold:
-            break
-        # Lance–Williams update for average linkage: b joins a.
-        row = (size[a] * avg[a] + size[b] * avg[b]) / (size[a] + size[b])
-        avg[a], avg[:, a] = row, row
-        size[a] += size[b]
-        days[a] |= days[b]
-        groups[a] += groups[b]
-        alive[b] = False
-        clash = (days.astype(int) @ days[a].astype(int)) > 0
-        free_row = np.where(clash | ~alive, np.inf, row)
-        free[a], free[:, a] = free_row, free_row
-        free[b], free[:, b] = np.inf, np.inf
-    out = [sorted((items[i] for i in groups[g]), key=lambda m: m[0]) for g in np.flatnonzero(alive)]
+    vectors = [np.asarray(p.vectors) for _, p in items]
+    owner = np.concatenate([np.full(len(v), i) for i, v in enumerate(vectors)])
+    faces = distances(metric, np.concatenate(vectors), np.concatenate(vectors))
+    # Best-face distance between day people: the minimum over their faces.
+    best = np.full((n, n), np.inf)
+    np.minimum.at(best, (owner[:, None], owner[None, :]), faces)
+    day = np.array([d for d, _ in items])
+    best[day[:, None] == day[None, :]] = np.inf
+    links = []
+    for i in range(n):
+        for d in set(day.tolist()) - {int(day[i])}:
+            others = np.flatnonzero(day == d)
+            k = int(others[np.argmin(best[i, others])])
+            mine = np.flatnonzero(day == day[i])
+            if best[i, k] <= threshold and i < k and int(mine[np.argmin(best[k, mine])]) == i:
+                links.append((float(best[i, k]), i, k))
+    root = list(range(n))
+    days_of = [{int(day[i])} for i in range(n)]
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for _, i, k in sorted(links):
+        a, b = find(i), find(k)
+        if a == b or days_of[a] & days_of[b]:
+            continue
+        root[b] = a
+        days_of[a] |= days_of[b]
+    groups: dict[int, list[tuple[int, Person]]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(find(i), []).append(item)
+    out = [sorted(g, key=lambda m: m[0]) for g in groups.values()]
     out.sort(key=_first_seen)
     return out
 
@@ -114,9 +128,18 @@ def decide(
 ) -> tuple[list[ClassPerson], list[list[Match]]]:
     """The class's people and each day's matches (one per day person, with its class person's
     verdict). TRAINEES: roster ids whose absence is checked for doubt."""
+    cache: Cache = {}
     groups = link(day_people, metric, policy.cluster_for(stranger_floor))
     verdicts = _match(groups, entries, metric, policy, stranger_floor)
-    groups, verdicts = _join_by_roster(groups, verdicts, entries, metric, policy, stranger_floor)
+    groups, verdicts = _join_by_roster(
+        groups, verdicts, entries, metric, policy, stranger_floor, day_people, cache
+    )
+    for _ in range(len(day_people)):  # each pass detaches days of people with several
+        split = _detach_rival_days(groups, verdicts, entries, metric, policy, day_people, cache)
+        if split is None:
+            break
+        groups = split
+        verdicts = _match(groups, entries, metric, policy, stranger_floor)
     people = [
         ClassPerson(f"p{n}", members, verdict)
         for n, (members, verdict) in enumerate(zip(groups, verdicts, strict=True), start=1)
@@ -151,13 +174,22 @@ def _join_by_roster(
     metric: Metric,
     policy: MatchPolicy,
     floor: float | None,
+    day_people: Sequence[Sequence[Person]],
+    cache: Cache,
 ) -> tuple[list[list[tuple[int, Person]]], list[Match]]:
     """Join class people never seen on one day whose faces alone are each a confident present
-    of the same entry (the one-to-one match gave the entry to one of them only)."""
+    of the same entry (the one-to-one match gave the entry to one of them only), each the
+    closest to that entry on each of their days by the margin (no rival that day)."""
     alone = [match_day([combined(g)], entries, metric, policy, floor)[0] for g in groups]
     by_entry: dict[str, list[int]] = {}
     for i, m in enumerate(alone):
-        if m.status == "present" and m.entry:
+        if (
+            m.status == "present"
+            and m.entry
+            and not _day_rival(
+                groups[i], m.entry, entries, metric, policy.thresholds.margin, day_people, cache
+            )
+        ):
             by_entry.setdefault(m.entry, []).append(i)
     joined = False
     merged: list[list[tuple[int, Person]]] = []
@@ -166,7 +198,7 @@ def _join_by_roster(
         if i in used:
             continue
         members = list(g)
-        entry = alone[i].entry if alone[i].status == "present" else None
+        entry = alone[i].entry if i in by_entry.get(alone[i].entry or "", []) else None
         for k in by_entry.get(entry or "", []):
             if k <= i or k in used:
                 continue
@@ -180,6 +212,77 @@ def _join_by_roster(
         return groups, verdicts
     merged.sort(key=_first_seen)
     return merged, _match(merged, entries, metric, policy, floor)
+
+
+def _detach_rival_days(
+    groups: list[list[tuple[int, Person]]],
+    verdicts: list[Match],
+    entries: list[RosterEntry],
+    metric: Metric,
+    policy: MatchPolicy,
+    day_people: Sequence[Sequence[Person]],
+    cache: Cache,
+) -> list[list[tuple[int, Person]]] | None:
+    """A class person's days on which another person of the day is about as close to its entry
+    are detached (each its own class person, decided alone), for people present or held back
+    only by a rival: a verdict never spreads to a day where it could be someone else, and a
+    rival on one day does not hold back the others. None when nothing is detached."""
+    out: list[list[tuple[int, Person]]] = []
+    detached = False
+    for members, verdict in zip(groups, verdicts, strict=True):
+        sure = verdict.status == "present" or "rival" in verdict.reasons
+        if not sure or len(members) == 1:
+            out.append(members)
+            continue
+        keep = []
+        for member in members:
+            if _day_rival(
+                [member],
+                verdict.entry,
+                entries,
+                metric,
+                policy.thresholds.margin,
+                day_people,
+                cache,
+            ):
+                out.append([member])
+                detached = True
+            else:
+                keep.append(member)
+        if keep:
+            out.append(keep)
+    if not detached:
+        return None
+    out.sort(key=_first_seen)
+    return out
+
+
+def _day_rival(
+    members: Sequence[tuple[int, Person]],
+    entry: str | None,
+    entries: list[RosterEntry],
+    metric: Metric,
+    margin: float,
+    day_people: Sequence[Sequence[Person]],
+    cache: Cache,
+) -> bool:
+    """Whether on some day of MEMBERS another person of that day is about as close to ENTRY
+    (within MARGIN): then that day cannot be told, and neither can the class person."""
+    photos = next((np.array(e.embeddings) for e in entries if e.id == entry and e.embeddings), None)
+    if photos is None or entry is None:
+        return False
+
+    def to_entry(p: Person) -> float:
+        key = (id(p), str(entry))
+        if key not in cache:
+            cache[key] = float(distances(metric, p.centre(metric)[None, :], photos).min())
+        return cache[key]
+
+    for d, person in members:
+        mine = to_entry(person)
+        if any(to_entry(o) < mine + margin for o in day_people[d] if o is not person):
+            return True
+    return False
 
 
 def _doubtful_absences(
