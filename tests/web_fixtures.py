@@ -135,7 +135,9 @@ def legacy_zip(entries: list[tuple[str, bytes]], codec: str = "gbk") -> bytes:
         tag = f"~{n:05d}~".encode()
         stand_ins.append((tag + b"#" * (len(raw) - len(tag)), raw))
         assert len(raw) >= len(tag), "names in these tests are longer than the tag"
-    data = zip_bytes([(fake.decode(), body) for (fake, _), (_, body) in zip(stand_ins, entries)])
+    data = zip_bytes(
+        [(fake.decode(), body) for (fake, _), (_, body) in zip(stand_ins, entries, strict=True)]
+    )
     for fake, raw in stand_ins:
         assert data.count(fake) == 2  # the local header and the central directory
         data = data.replace(fake, raw)
