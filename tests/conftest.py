@@ -31,10 +31,12 @@ CLIP_KINDS: dict[str, ClipSpec] = {
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_user_evidence_key() -> Iterator[None]:
-    """A key file the user named is never used by tests (modules that need one set their own)."""
+def no_user_evidence_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The evidence key lives outside the workspace: tests use the session's own (module
+    fixtures capture evidence before any per-test fixture runs), never the user's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("VIDEO_AUDIT_EVIDENCE_KEY_FILE", raising=False)
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
         yield
 
 
@@ -42,17 +44,11 @@ def no_user_evidence_key() -> Iterator[None]:
 def own_workspace(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Every test (and every command it runs) gets its own default workspace, and the session's
-    evidence key: never the user's."""
+    """Every test (and every command it runs) gets its own default workspace, never the user's."""
     home = tmp_path_factory.mktemp("xdg")
     for name in ("VIDEO_AUDIT_DATA", "VIDEO_AUDIT_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    # The evidence key lives outside the workspace: one for the session (module fixtures take
-    # evidence before their tests verify it), never the user's.
-    config = tmp_path_factory.getbasetemp() / "xdg-config"
-    config.mkdir(exist_ok=True)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     return home / "video-audit"
 
 
