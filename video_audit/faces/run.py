@@ -159,4 +159,5 @@ class FaceAudit:
             result.days.append(
                 attend_day(day, roster, engine, fs, policy, floor, rolls=rolls, lesson=lesson)
             )
+        result.decide()  # the days' people linked into the class's: verdicts follow the person
         return result
