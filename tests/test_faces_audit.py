@@ -192,14 +192,20 @@ def test_unusable_roster_is_pp06_naming_the_row(tmp_path: Path, short_profile: P
 
 
 def test_html_and_xlsx_show_the_attendance_matrix(audited: AuditReport, tmp_path: Path) -> None:
+    import base64
+
     from openpyxl import load_workbook
 
+    from video_audit.faces.images import face_images
     from video_audit.report import html, xlsx
 
     page = html.render(audited, "zh")
     att = audited.to_dict("zh")["classes"][0]["attendance"]
-    for match in att["days"][0]["matches"]:
-        assert f'<img src="{match["thumbnail"]}"' in page
+    images = face_images(audited.extras)
+    for match in att["days"][0]["matches"]:  # embedded: the page is one file
+        embedded = base64.b64encode(images[match["thumbnail"]]).decode("ascii")
+        assert f'<img src="data:image/jpeg;base64,{embedded}"' in page
+        assert match["thumbnail"] not in page
     assert "名册外人员（视频中出现" in page and "缺勤" in page
     assert "140423199512254567" not in page  # IDs masked
     (tmp_path / "r.xlsx").write_bytes(xlsx.render(audited, "en"))

@@ -108,6 +108,11 @@ def _progress(lang: str) -> Iterator[Progress | None]:
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 @click.option("--year", type=click.IntRange(2000, 2100), help="无年份日期的年份 / year of 5月24日")
 @click.option("--standard", type=click.Path(path_type=Path), help="审核标准 TOML / profile")
+@click.option(
+    "--no-faces",
+    is_flag=True,
+    help="报告中不含人脸缩略图 / leave face thumbnails out of the report",
+)
 def check(
     path: Path,
     roster: Path | None,
@@ -117,6 +122,7 @@ def check(
     lang: str,
     year: int | None,
     standard: Path | None,
+    no_faces: bool,
 ) -> None:
     """审核光盘或班级文件夹 / audit a disc or a class folder (exit 0 pass, 1 fail, 2 error)."""
     if fmt == "xlsx" and out is None:
@@ -136,11 +142,17 @@ def check(
     except AuditError as exc:
         fail(str(exc))
         return
-    data = render(report, fmt, lang)
+    if fmt == "html":  # one file: thumbnails embedded (data: URIs), or none with --no-faces
+        from video_audit.report import html
+
+        data = html.render(report, lang, faces=not no_faces).encode("utf-8")
+    else:
+        data = render(report, fmt, lang)
     if out is not None:
         try:
             write_atomic(out, data)
-            write_face_images(report.extras, out.parent)  # thumbnails beside the report
+            if fmt != "html" and not no_faces:  # JSON and XLSX name them: beside the report
+                write_face_images(report.extras, out.parent)
         except OSError as exc:
             fail(t(lang, "cannot_write", path=out, detail=exc.strerror or exc))
         click.echo(t(lang, "written", path=out), err=True)

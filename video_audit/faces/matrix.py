@@ -41,6 +41,16 @@ WORDS = {
         "reason_frames": "各帧比对结果不一致",
         "reason_absent_nearby": "该学员当天未被认出，但有一张未认定的人脸与其相近，不能判为缺勤",
         "days_seen": "出现日期",
+        "machine": "机器判定",
+        "confirmed": "人工确认",
+        "confirmed_present": "到课（人工确认）",
+        "decided_stranger": "名册外人员",
+        "decided_undecidable": "无法判断（留待现场核查）",
+        "decisions": "人工核实结果",
+        "state": "状态",
+        "basis": "依据",
+        "attendance_by_day": "出勤明细",
+        "masked_id": "证件号（部分隐藏）",
     },
     "en": {
         "present": "present",
@@ -78,6 +88,16 @@ WORDS = {
             "not counted absent"
         ),
         "days_seen": "days seen",
+        "machine": "machine verdict",
+        "confirmed": "confirmed by an inspector",
+        "confirmed_present": "present (confirmed)",
+        "decided_stranger": "not on the roster",
+        "decided_undecidable": "cannot tell (left for an on-site check)",
+        "decisions": "Inspectors' decisions",
+        "state": "state",
+        "basis": "basis",
+        "attendance_by_day": "Attendance by day",
+        "masked_id": "ID (masked)",
     },
 }
 
@@ -111,25 +131,91 @@ def reason_text(reason: Any, w: Mapping[str, str]) -> str:
     return w.get(f"reason_{reason}", "") if reason else ""
 
 
+def decision_text(decided_by: Any, lang: str) -> str:
+    """An inspector's decision as every format shows it: 人工确认：王检查 2024-06-05 10:12
+    ('' for the machine's verdict). DECIDED_BY is a login, or {by, at, kind, …}."""
+    if not decided_by:
+        return ""
+    w = words(lang)
+    if isinstance(decided_by, Mapping):
+        who = str(decided_by.get("by") or decided_by.get("name") or decided_by.get("login") or "")
+        at = str(decided_by.get("at") or "")[:16].replace("T", " ")
+        kind = decided_by.get("kind")
+    else:
+        who, at, kind = str(decided_by), "", None
+    sep = "：" if lang == "zh" else ": "
+    shown = " ".join(part for part in (who, at) if part)
+    note = f"{w['confirmed']}{sep}{shown}" if shown else w["confirmed"]
+    if kind in ("stranger", "undecidable"):
+        note = f"{w[f'decided_{kind}']} · {note}"
+    return note
+
+
+def _decided(attendance: Mapping[str, Any]) -> dict[Any, Mapping[str, Any]]:
+    """The class's people an inspector decided on, by person (attendance.people)."""
+    return {
+        p.get("person"): p
+        for p in attendance.get("people") or []
+        if isinstance(p, Mapping) and p.get("decided_by")
+    }
+
+
 def _cell(
-    person: Mapping[str, Any], day: Mapping[str, Any], w: Mapping[str, str]
+    person: Mapping[str, Any],
+    day: Mapping[str, Any],
+    w: Mapping[str, str],
+    decided: Mapping[Any, Mapping[str, Any]],
+    lang: str,
 ) -> dict[str, Any]:
     pid = _key(person)
     if not day.get("footage", True):
         return {"state": "no_footage"}
     for match in day.get("matches") or []:
         if _key(match) == pid:
+            by = match.get("decided_by") or (decided.get(match.get("person")) or {}).get(
+                "decided_by"
+            )
             return {
                 "state": "present",
                 "similarity": match.get("similarity"),
                 "thumbnail": match.get("thumbnail"),
+                "decided": decision_text(by, lang),
             }
+    path = day.get("path")
     for case in day.get("review") or []:
         if pid in (case.get("candidates") or []):
-            return {"state": "review", "reason": reason_text(case.get("reason"), w)}
-    if pid in (day.get("absent") or []):
-        return {"state": "absent"}
-    return {"state": "not_seen" if person.get("role") != "trainee" else "absent"}
+            by = case.get("decided_by") or (decided.get(case.get("person")) or {}).get("decided_by")
+            return {
+                "state": "review",
+                "reason": reason_text(case.get("reason"), w),
+                "decided": decision_text(by, lang),
+            }
+    if pid in (day.get("absent") or []) or person.get("role") == "trainee":
+        # A candidate the inspector ruled out (名册外人员) on this day: absent, by decision.
+        ruled_out = next(
+            (
+                p
+                for p in decided.values()
+                if p.get("state") != "present"
+                and path in (p.get("days") or [])
+                and pid in (p.get("candidates") or [])
+            ),
+            None,
+        )
+        note = decision_text(ruled_out.get("decided_by"), lang) if ruled_out else ""
+        return {"state": "absent", "decided": note}
+    return {"state": "not_seen"}
+
+
+def cell_basis(cell: Mapping[str, Any], w: Mapping[str, str]) -> str:
+    """Why a cell holds its state, in words (the XLSX reason column, the HTML title)."""
+    if cell.get("decided"):
+        return str(cell["decided"])
+    if cell["state"] == "present":
+        similarity = cell.get("similarity")
+        shown = f" {w['similarity']} {similarity:.2f}" if similarity is not None else ""
+        return f"{w['machine']}{shown}"
+    return str(cell.get("reason") or "")
 
 
 def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
@@ -142,12 +228,15 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
     w = words(lang)
     days = [d for d in attendance.get("days") or [] if isinstance(d, Mapping)]
     columns = [d.get("date") or d.get("path", "") for d in days]
+    decided = _decided(attendance)
     rows = []
     for person in attendance["roster"]:
         cells = []
         for day in days:
-            cell = _cell(person, day, w)
-            cell["label"] = w[cell["state"]]
+            cell = _cell(person, day, w, decided, lang)
+            confirmed = cell["state"] == "present" and cell.get("decided")
+            cell["label"] = w["confirmed_present"] if confirmed else w[cell["state"]]
+            cell["basis"] = cell_basis(cell, w)
             cells.append(cell)
         rows.append(
             {
@@ -178,7 +267,9 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
     def seen(case: Mapping[str, Any]) -> list[str]:
         return [s.rsplit("/", 1)[-1] for s in case.get("seen_in") or []]
 
-    reviews, unknowns = [], []
+    reviews: list[dict[str, Any]] = []
+    unknowns: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
     people = [p for p in attendance.get("people") or [] if isinstance(p, Mapping)]
     if people or "people" in attendance:
         column = {d.get("path"): c for c, d in zip(columns, days, strict=True)}
@@ -193,9 +284,14 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
                 "thumbnails": [f.get("thumbnail") for f in faces],
                 "seen_in": sorted({s for f in faces for s in seen(f)}),
             }
+            if p.get("decided_by"):
+                entry = roster.get(p.get("key")) if p.get("state") == "present" else None
+                who = f"{entry.get('name', '')} {entry.get('id', '')}".strip() if entry else ""
+                decisions.append({**case, "who": who, "note": decision_text(p["decided_by"], lang)})
             if p.get("state") == "review":
                 case["candidates"] = candidates(p)
                 case["reason"] = reason_text(p.get("reason"), w)
+                case["decided"] = decision_text(p.get("decided_by"), lang)
                 reviews.append(case)
             elif p.get("state") == "unknown":
                 unknowns.append(case)
@@ -221,6 +317,7 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
         "rows": rows,
         "reviews": reviews,
         "unknowns": unknowns,
+        "decisions": decisions,
         "thresholds": attendance.get("thresholds") or {},
         "problems": attendance.get("problems") or [],
     }
@@ -245,6 +342,7 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
     ws = workbook.create_sheet("出勤" if lang == "zh" else "Attendance")
     fills = {
         "present": PatternFill("solid", fgColor="E8F5E9"),
+        "confirmed": PatternFill("solid", fgColor="C8E6C9"),
         "review": PatternFill("solid", fgColor="FFF8E1"),
         "absent": PatternFill("solid", fgColor="FDECEA"),
     }
@@ -261,11 +359,12 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
                 put(ws, row, col, value)
             for col, cell in enumerate(r["cells"], start=4):
                 text = cell["label"]
-                if cell.get("similarity") is not None:
+                if cell.get("similarity") is not None and not cell.get("decided"):
                     text += f" {cell['similarity']:.2f}"
                 target = put(ws, row, col, text)
-                if cell["state"] in fills:
-                    target.fill = fills[cell["state"]]
+                confirmed = cell["state"] == "present" and cell.get("decided")
+                if (fill := fills.get("confirmed" if confirmed else cell["state"])) is not None:
+                    target.fill = fill
         for title, cases in ((w["reviews"], m["reviews"]), (w["unknowns"], m["unknowns"])):
             if not cases:
                 continue

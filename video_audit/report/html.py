@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -12,6 +13,7 @@ import jinja2
 from video_audit import __version__
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
+from video_audit.faces.images import face_images
 from video_audit.faces.matrix import attendance_matrix, engine_line
 from video_audit.findings import Finding, localise
 from video_audit.report.matrix import (
@@ -234,9 +236,22 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render(report: AuditReport, lang: str = "zh") -> str:
-    """The whole report as one HTML document (inline CSS, no scripts, no external links)."""
+def _image_sources(report: AuditReport, faces: bool) -> dict[str, str]:
+    """Each face thumbnail as a data: URI, by its path in the JSON: the page is one file that
+    can be mailed or archived. Without faces (--no-faces) none: the page shows no face at all."""
+    if not faces:
+        return {}
+    return {
+        name: "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+        for name, data in face_images(report.extras).items()
+    }
+
+
+def render(report: AuditReport, lang: str = "zh", faces: bool = True) -> str:
+    """The whole report as one HTML document (inline CSS, no scripts, no external links; face
+    thumbnails embedded, or left out with faces=False)."""
     data = report.to_dict(lang)
+    images = _image_sources(report, faces)
     classes = [
         _class_view(report, cls, i, data["classes"][i], lang)
         for i, cls in enumerate(report.disc.classes)
@@ -257,5 +272,6 @@ def render(report: AuditReport, lang: str = "zh") -> str:
             slots=slots(report),
             disc_findings=[_finding_view(f, None, lang) for f in disc_level(report)],
             classes=classes,
+            face=lambda path: images.get(path) if path else None,
         )
     )

@@ -54,7 +54,21 @@ def _counts(summary: dict[str, int | str], lang: str) -> str:
     )
 
 
-ATTENDANCE_MARK = {"present": "✓", "review": "?", "absent": "✗", "not_seen": "·", "no_footage": "—"}
+ATTENDANCE_MARK = {
+    "present": "✓",
+    "confirmed_present": "☑",
+    "review": "?",
+    "absent": "✗",
+    "not_seen": "·",
+    "no_footage": "—",
+}
+
+
+def _mark(cell: dict[str, Any]) -> str:
+    """✓ present by the machine, ☑ present by an inspector's decision, ? ✗ · — the others."""
+    if cell["state"] == "present" and cell.get("decided"):
+        return ATTENDANCE_MARK["confirmed_present"]
+    return ATTENDANCE_MARK.get(cell["state"], "?")
 
 
 def _attendance_lines(attendance: Any, lang: str) -> list[str]:
@@ -65,6 +79,8 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     w = words(lang)
     sep = "：" if lang == "zh" else ": "
     legend = "  ".join(f"{mark} {w[state]}" for state, mark in ATTENDANCE_MARK.items())
+    machine = f"（{w['machine']}）" if lang == "zh" else f" ({w['machine']})"
+    legend = legend.replace(w["present"], w["present"] + machine, 1)
     days = [str(c)[5:] if len(str(c)) == 10 else str(c)[-6:] for c in matrix["columns"]]
     engine, advice = engine_line(attendance, lang)
     out = [
@@ -76,7 +92,7 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     ]
     for row in matrix["rows"]:
         who = f"{row['name']} {row['id']} {row['role']}"
-        marks = "".join(_pad(ATTENDANCE_MARK.get(c["state"], "?"), 7) for c in row["cells"])
+        marks = "".join(_pad(_mark(c), 7) for c in row["cells"])
         out.append("  " + _pad(who, 36) + marks.rstrip())
     for key, cases in (("review", matrix["reviews"]), ("unknowns", matrix["unknowns"])):
         if cases:
@@ -86,6 +102,11 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
                 names = "、".join(f"{c['name']} {c['id']}".strip() for c in case["candidates"])
                 why = f" — {case['reason']}" if case.get("reason") else ""
                 out.append(f"    {case['day']}{sep}{names}{why}")
+    if matrix["decisions"]:  # who decided what, on which days (☑ in the matrix)
+        out.append(f"  {w['decisions']}{sep}{len(matrix['decisions'])}")
+        for case in matrix["decisions"]:
+            who = f"{case['who']} · " if case["who"] else ""
+            out.append(f"    {case['day']}{sep}{who}{case['note']}")
     return out
 
 

@@ -15,7 +15,7 @@ from rich.cells import cell_len
 
 from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Day
-from video_audit.faces.matrix import add_attendance_sheet
+from video_audit.faces.matrix import add_attendance_sheet, attendance_matrix, words
 from video_audit.findings import Finding, catalogue
 from video_audit.report.html import cell_mark, details_text, relative
 from video_audit.report.matrix import day_rows, disc_level, outside_days, slots
@@ -206,6 +206,51 @@ def _summary_sheet(ws: Worksheet, report: AuditReport, lang: str) -> None:
     _fit(ws, merged)
 
 
+def _attendance_days_sheet(wb: Workbook, data: dict[str, Any], lang: str) -> None:
+    """Attendance as data, one row per person and day: the state in one column (到课, 到课（人工
+    确认）, 待核实, 缺勤, 无视频), machine or inspector in the next, the reason in the last, so an
+    inspector can filter and count. Names always beside the masked ID. Not added without faces."""
+    w = words(lang)
+    rows: list[list[Any]] = []
+    states: list[str] = []
+    for cls in data.get("classes") or []:
+        m = attendance_matrix(cls.get("attendance"), lang)
+        if m is None:
+            continue
+        for person in m["rows"]:
+            for column, cell in zip(m["columns"], person["cells"], strict=True):
+                judged = w["confirmed"] if cell.get("decided") else ""
+                if cell["state"] == "present" and not judged:
+                    judged = w["machine"]
+                rows.append(
+                    [
+                        cls.get("folder") or cls.get("path"),
+                        person["name"],
+                        person["id"],
+                        person["role"],
+                        column,
+                        cell["label"],
+                        judged,
+                        cell["basis"],
+                    ]
+                )
+                states.append("confirmed" if cell.get("decided") else cell["state"])
+    if not rows:
+        return
+    ws = wb.create_sheet(w["attendance_by_day"])
+    headers = [t(lang, "class"), w["person"], w["masked_id"], w["role"], t(lang, "day")]
+    headers += [w["state"], w["machine"] + " / " + w["confirmed"], w["basis"]]
+    last, widths = _table(ws, 1, headers, rows)
+    fills = {"present": FILLS["ok"], "confirmed": FILLS["ok"], "review": FILLS["warning"]}
+    fills["absent"] = FILLS["error"]
+    for n, state in enumerate(states, start=2):
+        if state in fills:
+            ws.cell(row=n, column=6).fill = fills[state]
+    _fit(ws, widths)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last, 1)}"
+
+
 def render(report: AuditReport, lang: str = "zh") -> bytes:
     """The workbook as bytes: findings, per-day matrix, summary."""
     wb = Workbook()
@@ -215,7 +260,9 @@ def render(report: AuditReport, lang: str = "zh") -> bytes:
     _findings_sheet(findings, report, lang)
     _matrix_sheet(wb.create_sheet(t(lang, "matrix")), report, lang)
     _summary_sheet(wb.create_sheet(t(lang, "summary")), report, lang)
-    add_attendance_sheet(wb, report.to_dict(lang), lang)
+    data = report.to_dict(lang)
+    add_attendance_sheet(wb, data, lang)
+    _attendance_days_sheet(wb, data, lang)
     keep_text_everywhere(wb)
     out = io.BytesIO()
     wb.save(out)
