@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from api.context import Service
+from video_audit.faces.decisions import Decision, apply_decisions, map_decisions, person_descriptor
 from video_audit.faces.matrix import words
 from video_audit.findings import catalogue
 
@@ -87,11 +88,30 @@ def _rules(findings: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return out
 
 
+def with_decisions(svc: Service, audit: Any, report: dict[str, Any]) -> dict[str, Any]:
+    """The report with the class's attendance decisions applied to each class's attendance
+    (the stored file is never rewritten: decisions are applied as it is served)."""
+    rows = svc.store.class_decisions(int(audit["class_id"]))
+    if not rows:
+        return report
+    decisions = [Decision.of(r) for r in rows]
+    classes = []
+    for cls in report.get("classes") or []:
+        att = cls.get("attendance")
+        if isinstance(att, dict) and att.get("people"):
+            seen = svc.store.seen_people(person_descriptor(p) for p in att["people"])
+            decided, _ = map_decisions(decisions, att["people"], int(audit["id"]), seen)
+            cls = {**cls, "attendance": apply_decisions(att, decided)}
+        classes.append(cls)
+    return {**report, "classes": classes}
+
+
 def report_view(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
     """Everything class.html shows for a finished audit (None while queued/running/failed)."""
     report = stored_report(svc, audit, lang)
     if report is None:
         return None
+    report = with_decisions(svc, audit, report)
     files = json.loads(audit["files"] or "{}")
     findings = report["findings"]
     classes = [

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -223,8 +224,11 @@ def file_sha256(path: Path) -> str:
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 of a record's canonical JSON (every field but its own hash)."""
+    """SHA-256 of a record's canonical JSON (every field but its own hash; a record of another
+    kind than a capture also its kind and body, so captures hash as they always did)."""
     body = {key: record[key] for key in HASHED_FIELDS}
+    if record.get("kind"):
+        body["kind"], body["body"] = record["kind"], record["body"]
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -342,6 +346,52 @@ class EvidenceLog:
 
         return self.store.append_evidence(seal, self._write_head)
 
+    def record_decision(
+        self,
+        kind: str,
+        body: Mapping[str, Any],
+        taken_by: str,
+        note: str,
+        class_id: int | None = None,
+        alongside: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append a record that is no capture (KIND: attendance_decision, attendance_revocation):
+        BODY (JSON, no biometric data) is hashed and signed like a capture's fields; ALONGSIDE
+        writes what it records in the same transaction."""
+        key = self.signing_key()
+        text = json.dumps(dict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        fields: dict[str, Any] = {
+            "class_id": class_id,
+            "source_path": "",
+            "source_sha256": "",
+            "clip": str(body.get("person") or ""),
+            "frame_time": 0.0,
+            "pts": 0,
+            "time_base": "",
+            "width": 0,
+            "height": 0,
+            "taken_by": taken_by,
+            "note": note,
+            "taken_at": str(body.get("at") or now()),
+            "png": "",
+            "png_sha256": "",
+            "caption_png": "",
+            "caption_sha256": "",
+            "caption": "",
+        }
+
+        def seal(seq: int, last: dict[str, Any] | None) -> dict[str, Any]:
+            if last is not None and last["mac"]:
+                _same_key(key, last["key_id"])
+            record = {"seq": seq, **fields, "prev_hash": last["hash"] if last else ""}
+            record["kind"], record["body"] = kind, text
+            record["hash"] = record_hash(record)
+            record["key_id"] = key.key_id
+            record["mac"] = key.sign(record, link_of(last) if last else "")
+            return record
+
+        return self.store.append_evidence(seal, self._write_head, alongside)
+
     def _write_head(self, record: dict[str, Any]) -> None:
         # A copy for people and a weak local check; the records themselves are the head, so
         # a crash before this line leaves it one behind, which verify() takes as a note.
@@ -352,7 +402,7 @@ class EvidenceLog:
         images, the anchored head (when given) and the sources still present."""
         key = self.key()
         local_head = read_local_head(self.head_file)  # before the records: see verify_chain
-        rows = [dict(r) for r in self.store.evidence()]
+        rows = [dict(r) for r in self.store.evidence(every_kind=True)]
         return verify_chain(
             rows,
             self.folder,

@@ -308,7 +308,7 @@ def verify_chain(
         ):
             walk.found(seq, "mac")
         keyed_seen = keyed_seen or bool(record["mac"])
-        if walk.problem is None:
+        if walk.problem is None and not record.get("kind"):  # only a capture has images
             for rel_key, sha_key in (("png", "png_sha256"), ("caption_png", "caption_sha256")):
                 target = folder / record[rel_key]
                 if not target.is_file():
@@ -385,6 +385,8 @@ def _sources(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[int, ...], tuple[
     digests: dict[str, str | None] = {}
     changed, missing = [], []
     for record in rows:
+        if record.get("kind"):  # a decision or a revocation: no source file
+            continue
         path = str(record["source_path"])
         if path not in digests:
             try:

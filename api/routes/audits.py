@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import User
 from api.context import Service, class_path, current_user, not_found, service, visible_class
 from api.redact import PathScrubber
+from api.reportview import with_decisions
 
 router = APIRouter(tags=["audits"])
 FACE_NAME = re.compile(r"[0-9a-f]{8,64}\.jpg")
@@ -115,10 +116,14 @@ def audit_report(
     disposition = "inline" if fmt == "html" else "attachment"
     # A stored HTML report is a document of its own (inline styles), shown in a sandbox.
     headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else None
-    if not user.sees_all:  # the stored file names server paths: rewritten for institutions
-        data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(
-            path.read_bytes(), fmt
-        )
+    decided = fmt == "json" and bool(svc.store.class_decisions(row["class_id"]))
+    if not user.sees_all or decided:  # server paths rewritten for institutions; decisions applied
+        data = path.read_bytes()
+        if decided:  # the stored file stays as the audit wrote it
+            report = with_decisions(svc, row, json.loads(data))
+            data = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+        if not user.sees_all:
+            data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(data, fmt)
         filename = quote(f"{stem}.{fmt}")
         return Response(
             data,

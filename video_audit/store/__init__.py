@@ -4,6 +4,7 @@
     accounts     users and login sessions                      audits      uploaded classes, audits
     evidence     the evidence log's records                    scan        the nightly scan's state
     fingerprints footage fingerprints (reuse across classes)
+    decisions    attendance review: inspectors' decisions, the people audits saw
 
 `Store` is the database as the web service and the account commands use it.
 """
@@ -14,10 +15,11 @@ from video_audit.store.accounts import ROLES, Accounts
 from video_audit.store.audits import ClassAudits
 from video_audit.store.base import StoreError, now
 from video_audit.store.db import DB_NAME, Database
+from video_audit.store.decisions import AttendanceDecisions
 from video_audit.store.evidence import EvidenceRecords
 
 __all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
 
 
-class Store(Accounts, ClassAudits, EvidenceRecords):
+class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions):
     """The workspace database with every concern's queries. Create one per process; close()."""

@@ -16,11 +16,14 @@ class EvidenceRecords(Database):
         self,
         seal: Callable[[int, dict[str, Any] | None], dict[str, Any]],
         after: Callable[[dict[str, Any]], None],
+        alongside: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None,
     ) -> dict[str, Any]:
         """Append one record in one transaction: seal(seq, last record or None) builds it from
         the last record as it is under the write lock; after(record) runs once it is committed.
         The chain's head is the last record itself, so a crash at any point leaves the record
-        either wholly there or not at all, never a head that disagrees with the records."""
+        either wholly there or not at all, never a head that disagrees with the records.
+        alongside(conn, record), when given, writes what the record is about in the same
+        transaction (a decision and its record stand or fall together)."""
 
         def insert(conn: sqlite3.Connection) -> dict[str, Any]:
             row = conn.execute("SELECT * FROM evidence ORDER BY seq DESC LIMIT 1").fetchone()
@@ -31,6 +34,8 @@ class EvidenceRecords(Database):
             conn.execute(
                 f"INSERT INTO evidence ({columns}) VALUES ({marks})", tuple(record.values())
             )
+            if alongside is not None:
+                alongside(conn, record)
             return record
 
         record = self.write(insert)
@@ -41,9 +46,13 @@ class EvidenceRecords(Database):
         """The newest record (None when the log is empty)."""
         return self.read_one("SELECT * FROM evidence ORDER BY seq DESC LIMIT 1")
 
-    def evidence(self, class_ids: list[int] | None = None) -> list[sqlite3.Row]:
-        """The log in order (or only the records of some classes)."""
-        rows = self.read("SELECT * FROM evidence ORDER BY seq")
+    def evidence(
+        self, class_ids: list[int] | None = None, every_kind: bool = False
+    ) -> list[sqlite3.Row]:
+        """The captures in order (or only those of some classes); EVERY_KIND: the whole chain,
+        attendance decisions and revocations included (what verification walks)."""
+        where = "" if every_kind else " WHERE kind IS NULL"
+        rows = self.read(f"SELECT * FROM evidence{where} ORDER BY seq")
         if class_ids is None:
             return rows
         return [r for r in rows if r["class_id"] in class_ids]

@@ -207,6 +207,61 @@ def _class_contents(conn: sqlite3.Connection) -> None:
     )
 
 
+# Attendance review: inspectors' decisions per class person (with the person's face embeddings:
+# biometric data, kept only here), the people each audit saw (what decisions are mapped by), and
+# evidence records of another kind than a capture (a decision or its revocation).
+_ATTENDANCE = """
+CREATE TABLE IF NOT EXISTS attendance_decisions (
+    id INTEGER PRIMARY KEY,
+    class_id INTEGER NOT NULL,
+    class_key TEXT NOT NULL,
+    audit_id INTEGER,
+    person TEXT NOT NULL,
+    descriptor TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('confirm', 'stranger', 'undecidable')),
+    key TEXT,
+    name TEXT,
+    days TEXT NOT NULL,
+    thumbnails TEXT NOT NULL,
+    centre BLOB,
+    faces BLOB,
+    dim INTEGER,
+    engine TEXT,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    evidence_seq INTEGER,
+    revoked_by TEXT,
+    revoked_at TEXT,
+    revoke_seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS attendance_decisions_class ON attendance_decisions(class_id);
+CREATE INDEX IF NOT EXISTS attendance_decisions_key ON attendance_decisions(class_key);
+CREATE TABLE IF NOT EXISTS attendance_people (
+    descriptor TEXT PRIMARY KEY,
+    class_key TEXT NOT NULL,
+    person TEXT NOT NULL,
+    days TEXT NOT NULL,
+    thumbnails TEXT NOT NULL,
+    centre BLOB NOT NULL,
+    faces BLOB NOT NULL,
+    dim INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    threshold REAL NOT NULL,
+    engine TEXT NOT NULL,
+    recorded TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attendance_people_class ON attendance_people(class_key);
+"""
+
+
+def _attendance(conn: sqlite3.Connection) -> None:
+    _script(_ATTENDANCE)(conn)
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(evidence)")}
+    for name in ("kind", "body"):  # NULL kind: a capture (every record made before)
+        if name not in columns:
+            conn.execute(f"ALTER TABLE evidence ADD COLUMN {name} TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its version, a name for people, and what it does."""
@@ -223,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "footage fingerprints", _script(_FOOTAGE)),
     Migration(5, "evidence: keyed signatures (mac, key_id)", _evidence_macs),
     Migration(6, "web service: content digests of uploaded classes", _class_contents),
+    Migration(7, "attendance review: decisions, people seen, evidence of decisions", _attendance),
 )
 LATEST = MIGRATIONS[-1].version
 
