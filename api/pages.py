@@ -14,7 +14,7 @@ from markupsafe import Markup
 from api.auth import User
 from api.context import LANG_COOKIE, lang_of, service, text
 from api.uploads import SPOOFING
-from video_audit.faces.matrix import engine_line
+from video_audit.faces.matrix import decision_text, engine_line
 
 
 def reveal(value: Any) -> Any:
@@ -48,12 +48,17 @@ def page(
     def engine(attendance: Any) -> tuple[str, str]:
         return engine_line(attendance, lang) if isinstance(attendance, dict) else ("", "")
 
+    def decided(decided_by: Any) -> str:
+        """人工确认：王检查 2024-06-05 10:12 for a case an inspector decided, '' otherwise."""
+        return decision_text(decided_by, lang)
+
     response = service(request).templates.TemplateResponse(
         request,
         name,
         {
             "t": t,
             "engine": engine,
+            "decided": decided,
             "lang": lang,
             "user": user,
             "csrf": user.csrf if user else None,

@@ -288,12 +288,12 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
                 entry = roster.get(p.get("key")) if p.get("state") == "present" else None
                 who = f"{entry.get('name', '')} {entry.get('id', '')}".strip() if entry else ""
                 decisions.append({**case, "who": who, "note": decision_text(p["decided_by"], lang)})
-            if p.get("state") == "review":
+            if p.get("state") in ("review", "undecidable"):  # undecidable: left for on site
                 case["candidates"] = candidates(p)
                 case["reason"] = reason_text(p.get("reason"), w)
                 case["decided"] = decision_text(p.get("decided_by"), lang)
                 reviews.append(case)
-            elif p.get("state") == "unknown":
+            elif p.get("state") in ("unknown", "stranger"):
                 unknowns.append(case)
     else:
         for column_name, day in zip(columns, days, strict=True):
