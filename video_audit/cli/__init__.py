@@ -201,6 +201,7 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.evidence:screenshot",
     "video_audit.cli.evidence:evidence",
     "video_audit.cli.models:models",
+    "video_audit.cli.attendance:attendance",
 ]
 
 

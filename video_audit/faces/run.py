@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from video_audit.disc import ClassFolder, Clip
 from video_audit.faces.analysis import HeadCount, RollResult
 from video_audit.faces.attendance import ClassAttendance, analysable, attend_day
+from video_audit.faces.decisions import descriptor_id
 from video_audit.faces.engine import FaceEngine
 from video_audit.faces.matching import MatchPolicy
 from video_audit.faces.passes import FaceAnalyzer
@@ -86,6 +89,9 @@ class FaceAudit:
     rosters: dict[str, tuple[ClassFolder, Roster | RosterFailure]]
     analyzer: FaceAnalyzer
     results: dict[str, ClassResult] = field(default_factory=dict)
+    db: Path | None = None
+    """The workspace database (web and scan audits): inspectors' confirmations are extra
+    enrolment, and the class's people are remembered there to map decisions onto."""
 
     @classmethod
     def prepare(cls, ctx: AuditContext, engine: FaceEngine | None = None) -> FaceAudit | None:
@@ -115,7 +121,7 @@ class FaceAudit:
                 if fs.lesson_samples > 0:
                     lessons |= {c.rel for c in chosen if _lesson(c)}
         analyzer = FaceAnalyzer(engine, fs, rolls, lessons)
-        return cls(engine, fs, rosters, analyzer)
+        return cls(engine, fs, rosters, analyzer, db=ctx.settings.fingerprint_db)
 
     def finish(self, passes: Mapping[str, ClipPass]) -> dict[str, ClassResult]:
         """Enrol each roster and decide each day from the frame pass's results."""
@@ -132,7 +138,8 @@ class FaceAudit:
     ) -> ClassAttendance:
         engine, fs = self.engine, self.settings
         problems = enrol(roster, engine, cache_dir())
-        floor = stranger_floor(roster, engine)
+        floor = stranger_floor(roster, engine)  # of the photos alone: enrolment is one person's
+        self._enrol_confirmed(folder, roster)
         policy = MatchPolicy(engine.thresholds, fs.agreement, fs.calibration)
         result = ClassAttendance(
             cls=folder,
@@ -160,4 +167,53 @@ class FaceAudit:
                 attend_day(day, roster, engine, fs, policy, floor, rolls=rolls, lesson=lesson)
             )
         result.decide()  # the days' people linked into the class's: verdicts follow the person
+        if self.db is not None:
+            self._remember_people(folder, result, policy.cluster_for(floor))
         return result
+
+    def _enrol_confirmed(self, folder: ClassFolder, roster: Roster) -> None:
+        """Faces inspectors confirmed as a trainee of this class: extra enrolment of that
+        entry (the same camera and room: far closer than an ID photo). The accept and margin
+        tests still decide every present."""
+        if self.db is None:
+            return
+        from video_audit.store.decisions import confirmed_faces
+
+        by_key = {e.key: e for e in roster.entries}
+        for key, faces in confirmed_faces(self.db, class_key(folder), self.engine.name):
+            entry = by_key.get(key)
+            if entry is None or not entry.embeddings:  # no photo: nothing to check it against
+                continue
+            if faces.shape[1] == np.asarray(entry.embeddings[0]).shape[-1]:
+                entry.embeddings.extend(np.array(f) for f in faces)
+
+    def _remember_people(self, folder: ClassFolder, att: ClassAttendance, bound: float) -> None:
+        """The class's people with their faces' embeddings, in the workspace database only."""
+        assert self.db is not None
+        from video_audit.store.decisions import SeenPerson, save_people
+
+        key = class_key(folder)
+        people = []
+        for cp in att.people:
+            thumbs = [att.face_thumbnail(p.best_face) for _, p in cp.members]
+            faces = np.vstack([np.asarray(p.vectors, dtype=np.float32) for _, p in cp.members])
+            people.append(
+                SeenPerson(
+                    descriptor_id(thumbs),
+                    key,
+                    cp.person,
+                    [att.days[d].day.rel for d in cp.days],
+                    thumbs,
+                    faces,
+                    str(self.engine.metric),
+                    float(bound),
+                    self.engine.name,
+                )
+            )
+        save_people(self.db, people)
+
+
+def class_key(folder: ClassFolder) -> str:
+    """The class as the workspace knows it across audits (as footage fingerprints do)."""
+    return folder.prefix or str(folder.path.resolve())
+
