@@ -216,4 +216,3 @@ class FaceAudit:
 def class_key(folder: ClassFolder) -> str:
     """The class as the workspace knows it across audits (as footage fingerprints do)."""
     return folder.prefix or str(folder.path.resolve())
-
