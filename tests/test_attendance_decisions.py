@@ -152,7 +152,7 @@ def test_bad_decisions_are_refused_in_chinese(web: tuple) -> None:
 
 def test_confirm_applies_to_every_day_revoke_restores_and_the_chain_holds(web: tuple) -> None:
     client, class_id, _ = web
-    svc = client.app.state.service  # type: ignore[attr-defined]
+    svc = client.app.state.service
     twin = twin_person(client, class_id)
     person, seen = twin["person"], set(twin["days"])
     before = served_days(client, class_id)
@@ -227,7 +227,7 @@ def test_reaudit_keeps_decisions_and_decides_more_by_itself(
     web: tuple, short_profile: Path, tmp_path: Path
 ) -> None:
     client, class_id, cls = web
-    svc = client.app.state.service  # type: ignore[attr-defined]
+    svc = client.app.state.service
     first = review(client, class_id).json()
     machine_review = sum(1 for p in first["people"] if p["machine"] == "待核实")
     confirmed = [p for p in first["people"] if p["decision"]]
