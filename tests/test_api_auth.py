@@ -68,6 +68,7 @@ def _fill(path: str, w: dict[str, Any]) -> str:
         "class_id": w["a"]["id"],
         "audit_id": w["a"]["audit_id"],
         "seq": w["ev_a"]["seq"],
+        "decision_id": 1,
         "kind": "frame",
         "fmt": "json",
         "rel": w["clip_a"],
