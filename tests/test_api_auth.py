@@ -161,7 +161,7 @@ def test_institutions_see_only_their_own_classes(world: dict[str, Any]) -> None:
     # The attendance section names the roster's trainee nobody saw (no face in these clips).
     report = client.get(f"/classes/{a['id']}", headers=bearer(client, "inst_a")).text
     attendance = report[report.index('id="attendance"') :]
-    assert '<span class="absent">王芳</span>' in attendance
+    assert '<span class="absent">王芳 140***********1234</span>' in attendance  # name + masked ID
     # The engine in Chinese, with the advice that goes with the built-in one.
     assert "识别引擎：内置引擎（embedded" in attendance and "insightface 模型包" in attendance
     for name in ("0123456789abcdef.jpg", "..%2Freport-zh.json", "x.png"):
