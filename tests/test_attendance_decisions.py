@@ -223,7 +223,7 @@ def test_confirm_applies_to_every_day_revoke_restores_and_the_chain_holds(web: t
     assert all(p["decided_by"] is None for p in stored["classes"][0]["attendance"]["people"])
 
 
-def test_reaudit_keeps_decisions_and_decides_more_by_itself(
+def test_reaudit_keeps_decisions_which_export_and_import(
     web: tuple, short_profile: Path, tmp_path: Path
 ) -> None:
     client, class_id, cls = web
@@ -270,3 +270,60 @@ def test_reaudit_keeps_decisions_and_decides_more_by_itself(
     assert len(decided) == 1 and decided[0]["decision"]["by"] == "王检查"
     assert svc.evidence.verify().ok
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_confirmed_faces_let_the_next_audit_decide_by_itself(
+    short_profile: Path, enrolment_cache: Path, tmp_path: Path
+) -> None:
+    """A trainee whose ID photo is poor (blurred, small, dark) stays 待核实 on every day; once an
+    inspector confirms them, their faces from this camera enrol them, and the next audit, with a
+    day more, finds them present by itself: fewer decisions owed, none of them made again."""
+    from tests.test_browser_attendance import ROSTER, _photo
+    from video_audit.samples.faces import FaceShot
+
+    with service(tmp_path / "data") as client:
+        svc = client.app.state.service  # type: ignore[attr-defined]
+        cls = svc.uploads.classes / "c2" / PREFIX
+        (cls / "照片").mkdir(parents=True)
+        lines = ["证件号,姓名,角色,照片"]
+        for pid, name, portrait, blur in ROSTER:
+            (cls / "照片" / f"{name}.jpg").write_bytes(_photo(portrait, blur))
+            lines.append(f"{pid},{name},学员,照片/{name}.jpg")
+        (cls / "名册.csv").write_text("\n".join(lines) + "\n", "utf-8")
+
+        def day(n: int, date: str) -> None:
+            for slot in (1, 2):
+                write_clip(
+                    cls / date / f"{PREFIX}{date}课间人脸识别视频{slot}.mp4",
+                    ClipSpec(4, 5, 640, 480, faces=FaceShot("roll", (0, 1, 2), seed=10 * n + slot)),
+                )
+
+        for n, date in enumerate(DAYS):
+            day(n, date)
+        user = svc.store.user_by_name("inspector")["id"]
+        class_id = svc.store.add_class(PREFIX, INSTITUTION_A, f"c2/{PREFIX}", 6, 1000, user)
+        audit(client, class_id, short_profile)
+        first = review(client, class_id).json()
+        wang = next(
+            p
+            for p in first["people"]
+            if p["machine"] == "待核实" and [c["key"] for c in p["candidates"]][:1] == ["r2"]
+        )
+        assert (
+            decide(client, class_id, person=wang["person"], kind="confirm", key="r2").status_code
+            == 201
+        )
+        owed_before = first["owed"]
+        day(2, "6月5日")
+        audit(client, class_id, short_profile)
+        again = review(client, class_id).json()
+        assert again["audit_id"] != first["audit_id"]
+        # 6月5日 is new: no decision covers it, yet 王芳 is present there by the machine.
+        new_day = next(d for d in served_days(client, class_id) if d["path"].endswith("6月5日"))
+        assert "r2" in new_day["present"]
+        # The machine itself now finds 王芳 (same camera, same room): 机器判定, not only the
+        # inspector's decision carried over; the one person still owed is the other poor photo.
+        (wang_now,) = [p for p in again["people"] if [c["key"] for c in p["candidates"]] == ["r2"]]
+        assert wang_now["machine"] == "机器判定：到课" and "6月5日" in wang_now["days"]
+        assert wang["machine"] == "待核实"
+        assert again["owed"] == owed_before - 1

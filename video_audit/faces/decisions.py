@@ -138,9 +138,10 @@ def map_decisions(
         if d.centre is None:
             continue
         for k, (_, s) in enumerate(free):
-            if s.faces.shape[1] != d.centre.shape[1]:
+            centre = np.atleast_2d(d.centre)[:1]  # stored as one row
+            if s.faces.shape[1] != centre.shape[1]:
                 continue
-            dist = float(distances(s.metric, d.centre[None, :], s.centre[None, :])[0, 0])  # type: ignore[arg-type]
+            dist = float(distances(s.metric, centre, s.centre[None, :])[0, 0])  # type: ignore[arg-type]
             if dist <= s.threshold:
                 pairs.append((dist, i, k))
     used_d: set[int] = set()
