@@ -360,6 +360,13 @@ class ReviewTally:
     doubtful: int = 0
     absent_wrong: int = 0
     mixed: int = 0
+    first_day_decisions: int = 0
+    """Decisions an inspector makes on the class's first day (its people in review there)."""
+    review_people_taught: int = 0
+    """… and the review people of the other days once those confirmed faces enrol (item 4)."""
+    review_people_untaught: int = 0
+    present_taught: int = 0
+    wrong_taught: int = 0
     link_cpu: list[float] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
 
@@ -368,6 +375,7 @@ class ReviewTally:
             return f"{right / (right + wrong):.3f} ({wrong} false)" if right + wrong else "—"
 
         b, a = self.review_cases_before, self.review_people_after
+        n = max(1, self.classes)
         return [
             f"{self.classes} classes × {self.days // max(1, self.classes)} days, "
             f"{self.attendees} attendee-days",
@@ -383,6 +391,11 @@ class ReviewTally:
             *self.wrong[:5],
             f"decisions per class: {b / max(1, self.classes):.1f} → {a / max(1, self.classes):.1f}"
             f" ({b / max(1, a):.1f}× fewer)",
+            f"first day decided by an inspector ({self.first_day_decisions / n:.1f} decisions "
+            f"per class), its confirmed faces enrolled: review people of the other days "
+            f"{self.review_people_untaught / n:.1f} → {self.review_people_taught / n:.1f} per "
+            f"class, present precision "
+            f"{prec(self.present_taught - self.wrong_taught, self.wrong_taught)}",
         ]
 
 
@@ -460,7 +473,46 @@ def review_class(
                 if m.status == "present":
                     tally.present_after += 1
                     tally.wrong_after += m.entry != truth[id(m.person)]
+        _teach(tally, day_people, roster, truth, metric, policy, f)
     return tally
+
+
+def _teach(
+    tally: ReviewTally,
+    day_people: list[list[Person]],
+    roster: list[RosterEntry],
+    truth: dict[int, str],
+    metric: Metric,
+    policy: MatchPolicy,
+    stranger_floor: float | None,
+) -> None:
+    """Item 4: an inspector decides the review people of the first day (the truth: confirmed
+    when on the roster, else a stranger); their faces then enrol their entry, as the audit does
+    with confirmed faces (faces/run.py), and the other days are decided again without them."""
+    first = match_day(day_people[0], roster, metric, policy, stranger_floor)
+    review = [m for m in first if m.status == "review"]
+    tally.first_day_decisions += len(review)
+    listed = {e.id for e in roster}
+    extra: dict[str, list[np.ndarray]] = {}
+    for m in review:
+        who = truth[id(m.person)]
+        if who in listed:
+            extra.setdefault(who, []).extend(np.asarray(v) for v in m.person.vectors)
+    taught = [
+        RosterEntry(e.id, e.name, e.role, [], [0], [0], [*e.embeddings, *extra.get(e.id, [])])
+        for e in roster
+    ]
+    rest = day_people[1:]
+    ids = [e.id for e in roster]
+    untaught, _ = decide(rest, roster, ids, metric, policy, stranger_floor)
+    found, per_day = decide(rest, taught, ids, metric, policy, stranger_floor)
+    tally.review_people_untaught += sum(cp.verdict.status == "review" for cp in untaught)
+    tally.review_people_taught += sum(cp.verdict.status == "review" for cp in found)
+    for matches in per_day:
+        for m in matches:
+            if m.status == "present":
+                tally.present_taught += 1
+                tally.wrong_taught += m.entry != truth[id(m.person)]
 
 
 def _photo_person(vector: np.ndarray, clip: str, sample: int) -> Person:
