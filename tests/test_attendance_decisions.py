@@ -4,6 +4,7 @@ export and import."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from tests.conftest import PREFIX
 from tests.test_faces_audit import write_roster
@@ -178,6 +180,20 @@ def test_confirm_applies_to_every_day_revoke_restores_and_the_chain_holds(web: t
     twin = next(p for p in review(client, class_id).json()["people"] if p["person"] == person)
     assert twin["state"] == "present" and twin["decision"]["id"] == made["id"]
     assert twin["machine"] == "待核实"  # the machine's verdict stays told apart
+    # The HTML report and the workbook as downloaded carry the decision too; the files the
+    # audit wrote stay as they were.
+    audit_id = review(client, class_id).json()["audit_id"]
+    url = f"/api/audits/{audit_id}/report"
+    html = client.get(f"{url}.html", headers=bearer(client, "inspector")).text
+    stored_html = (svc.reports_dir / str(audit_id) / "report-zh.html").read_text("utf-8")
+    assert "人工确认：inspector" in html and "人工确认：inspector" not in stored_html
+    assert "data:image/jpeg;base64," in html and 'src="faces/' not in html  # still one file
+    book = load_workbook(
+        io.BytesIO(client.get(f"{url}.xlsx", headers=bearer(client, "admin")).content)
+    )
+    by_day = [r for r in book["出勤明细"].iter_rows(min_row=2, values_only=True)]
+    confirmed = {r[4] for r in by_day if str(r[1]).startswith("王芳") and r[6] == "人工确认"}
+    assert confirmed and len(confirmed) == len(seen), by_day
     page = client.get(f"/classes/{class_id}", headers=bearer(client, "inspector"))
     assert page.status_code == 200
     # A stranger decision on another person to review, then revoked: cells as before.

@@ -116,12 +116,11 @@ def audit_report(
     disposition = "inline" if fmt == "html" else "attachment"
     # A stored HTML report is a document of its own (inline styles), shown in a sandbox.
     headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else None
-    decided = fmt == "json" and bool(svc.store.class_decisions(row["class_id"]))
+    decided = bool(svc.store.class_decisions(row["class_id"]))
     if not user.sees_all or decided:  # server paths rewritten for institutions; decisions applied
         data = path.read_bytes()
-        if decided:  # the stored file stays as the audit wrote it
-            report = with_decisions(svc, row, json.loads(data))
-            data = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+        if decided:  # the stored files stay as the audit wrote them
+            data = _decided(svc, row, fmt, lang, data)
         if not user.sees_all:
             data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(data, fmt)
         filename = quote(f"{stem}.{fmt}")
@@ -140,6 +139,27 @@ def audit_report(
         content_disposition_type=disposition,
         headers=headers,
     )
+
+
+def _decided(svc: Any, row: Any, fmt: str, lang: str, data: bytes) -> bytes:
+    """A stored report with the class's attendance decisions applied, in any format: JSON as
+    served, the HTML report's and the workbook's attendance made again from it."""
+    if fmt == "json":
+        report = with_decisions(svc, row, json.loads(data))
+        return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    name = json.loads(row["files"] or "{}").get(f"json-{lang}")
+    folder = svc.reports_dir / str(row["id"])
+    if not name or not (folder / name).is_file():
+        return data
+    report = with_decisions(svc, row, json.loads((folder / name).read_bytes()))
+    if fmt == "html":
+        from video_audit.report.html import with_attendance as html_attendance
+
+        page = html_attendance(data.decode("utf-8"), report, lang, folder / "faces")
+        return page.encode("utf-8")
+    from video_audit.report.xlsx import with_attendance as xlsx_attendance
+
+    return xlsx_attendance(data, report, lang)
 
 
 @router.get("/api/audits/{audit_id}/faces/{name}")

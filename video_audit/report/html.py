@@ -275,3 +275,33 @@ def render(report: AuditReport, lang: str = "zh", faces: bool = True) -> str:
             face=lambda path: images.get(path) if path else None,
         )
     )
+
+
+def with_attendance(
+    page: str, data: Mapping[str, Any], lang: str, faces_dir: Path | None = None
+) -> str:
+    """A stored HTML report with each class's attendance made again from DATA (the report's
+    JSON with an inspector's decisions applied); the rest of the page stays as the audit wrote
+    it. Thumbnails come from FACES_DIR (the faces/ folder written beside the report). A page
+    written before these sections were marked is returned as it is."""
+    images: dict[str, str] = {}
+    if faces_dir is not None and faces_dir.is_dir():
+        for image in sorted(faces_dir.glob("*.jpg")):
+            encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+            images[f"{faces_dir.name}/{image.name}"] = "data:image/jpeg;base64," + encoded
+    template = _environment().get_template("class_attendance.html.j2")
+    for i, cls in enumerate(data.get("classes") or []):
+        begin, end = f"<!-- attendance:{i} -->", f"<!-- /attendance:{i} -->"
+        if begin not in page or end not in page:
+            continue
+        view = {"attendance": _attendance_view(cls.get("attendance"), cls.get("path", "."), lang)}
+        fragment = template.render(
+            c=view,
+            colon="：" if lang == "zh" else ": ",
+            T=lambda key, **params: t(lang, key, **params),
+            face=lambda path: images.get(path) if path else None,
+        )
+        head, rest = page.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        page = f"{head}{begin}\n{fragment}{end}{tail}"
+    return page

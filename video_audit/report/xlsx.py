@@ -267,3 +267,20 @@ def render(report: AuditReport, lang: str = "zh") -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def with_attendance(workbook: bytes, data: dict[str, Any], lang: str) -> bytes:
+    """A stored report workbook with its attendance sheets made again from DATA (the report's
+    JSON with an inspector's decisions applied); every other sheet stays as the audit wrote it."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(workbook))
+    for title in ("出勤" if lang == "zh" else "Attendance", words(lang)["attendance_by_day"]):
+        if title in wb.sheetnames:
+            del wb[title]
+    add_attendance_sheet(wb, data, lang)
+    _attendance_days_sheet(wb, data, lang)
+    keep_text_everywhere(wb)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
