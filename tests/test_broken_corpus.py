@@ -599,3 +599,25 @@ def test_a_cut_off_copy_that_stopped_growing_is_truncated(
     report = run_audit(cls, AuditSettings(standard=short_profile))
     found = [(f.code, f.variant) for f in report.findings if f.path == f"{DAY}/{ROLL2}"]
     assert found == [("FM04", "truncated")]
+
+
+def test_names_that_would_act_on_a_terminal_print_as_they_are(
+    tmp_path: Path, clip_cache: Path, short_profile: Path
+) -> None:
+    """A file name with an ESC sequence, a newline and a right-to-left override: the text
+    report shows each as <U+XXXX>, on its own finding line, and never emits the raw bytes."""
+    kit = Kit(clip_cache)
+    cls = tmp_path / PREFIX
+    day = _day(kit, cls, skip=(ROLL2,))
+    hostile = "a\x1b[2J\x1b[31mRED\nfake line\u202emp4.exe.mp4"
+    shutil.copyfile(kit.clip("roll_b"), day / hostile)
+    result = CliRunner().invoke(main, ["check", str(cls), "--standard", str(short_profile)])
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "\x1b" not in out and "\u202e" not in out and "\nfake line" not in out
+    assert "a<U+001B>[2J<U+001B>[31mRED<U+000A>fake line<U+202E>mp4.exe.mp4" in out
+    data = CliRunner().invoke(
+        main, ["check", str(cls), "--format", "json", "--standard", str(short_profile)]
+    )
+    paths = {f["path"] for f in json.loads(data.stdout)["findings"]}
+    assert f"{DAY}/a<U+001B>[2J<U+001B>[31mRED<U+000A>fake line<U+202E>mp4.exe.mp4" in paths

@@ -86,10 +86,22 @@ def recover_name(name: str) -> tuple[str, bool]:
     return name, False
 
 
+# Characters a name may carry that would act instead of show: control characters (a terminal
+# obeys ESC sequences; a newline breaks a report's lines) and the bidi controls that make a
+# name read backwards (U+202E …exe.mp4).
+_ACTIVE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """TEXT with every control or bidi character shown as <U+XXXX>: it prints as it is."""
+    return _ACTIVE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def display_name(name: str) -> str:
-    """A name safe to print and to put into JSON (recovered when possible, never surrogates)."""
+    """A name safe to print and to put into JSON (recovered when possible, never surrogates,
+    control and bidi characters shown as <U+XXXX>)."""
     recovered, _ = recover_name(name)
-    return recovered.encode("utf-8", "replace").decode("utf-8")
+    return visible(recovered.encode("utf-8", "replace").decode("utf-8"))
 
 
 def normalise(text: str) -> Normalised:

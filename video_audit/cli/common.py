@@ -26,7 +26,9 @@ def default_lang() -> str:
 
 def fail(message: str) -> NoReturn:
     """One line on stderr, exit 2: the command could not run."""
-    click.echo(f"video-audit: {message}", err=True)
+    from video_audit.naming import visible  # a path may carry what a terminal would obey
+
+    click.echo(f"video-audit: {visible(message)}", err=True)
     sys.exit(2)
 
 

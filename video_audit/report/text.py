@@ -9,6 +9,7 @@ from rich.cells import cell_len
 from video_audit.audit import AuditReport
 from video_audit.faces.matrix import attendance_matrix, engine_line, words
 from video_audit.findings import Finding
+from video_audit.naming import visible
 from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days, year_note
 from video_audit.report.texts import t
 
@@ -155,4 +156,6 @@ def render(report: AuditReport, lang: str = "zh") -> str:
                 out += _finding_lines(row.findings, row.day.rel, lang, "  ", clocks)
         if not found:
             out += ["", f"  {t(lang, 'no_findings')}"]
-    return "\n".join(out) + "\n"
+    # Whatever a disc or roster put in (names, OCR text) prints as it is, never as a terminal
+    # command or a line break of its own.
+    return "\n".join(visible(line) for line in "\n".join(out).split("\n")) + "\n"
