@@ -54,7 +54,10 @@ def old_workspace(root: Path, clip: Path) -> None:
     with sqlite3.connect(root / "video-audit.sqlite") as conn:  # back to the old layout
         names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         for (name,) in names:
-            if name.startswith(("scan_", "footage_", "attendance_")) or name == "schema_migrations":
+            if (
+                name.startswith(("scan_", "footage_", "attendance_", "ledger_"))
+                or name == "schema_migrations"
+            ):
                 conn.execute(f"DROP TABLE {name}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         conn.execute("PRAGMA user_version = 0")
@@ -152,6 +155,8 @@ def test_an_earlier_fingerprint_store_is_adopted(tmp_path: Path) -> None:
             "scan_meta",
             "attendance_decisions",
             "attendance_people",
+            "ledger_inputs",
+            "ledger_signatures",
         ):
             conn.execute(f"DROP TABLE {name}")
         conn.execute("PRAGMA user_version = 0")

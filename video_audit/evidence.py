@@ -74,6 +74,9 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
+RECORD_KINDS = ("attendance_decision", "attendance_revocation", "ledger_signature", "ledger_void")
+"""The records that are no capture: attendance decisions and revocations (faces/review.py), a
+ledger's signatures and the voids that end them (api/routes/ledger.py)."""
 _INSTITUTION = re.compile(r"^(.+?(?:学校|学院|中心|公司|协会|机构|研究院|培训部))")
 
 
@@ -355,9 +358,11 @@ class EvidenceLog:
         class_id: int | None = None,
         alongside: Callable[[sqlite3.Connection, dict[str, Any]], Any] | None = None,
     ) -> dict[str, Any]:
-        """Append a record that is no capture (KIND: attendance_decision, attendance_revocation):
-        BODY (JSON, no biometric data) is hashed and signed like a capture's fields; ALONGSIDE
-        writes what it records in the same transaction."""
+        """Append a record that is no capture (KIND: one of RECORD_KINDS): BODY (JSON, no
+        biometric data) is hashed and signed like a capture's fields; ALONGSIDE writes what it
+        records in the same transaction."""
+        if kind not in RECORD_KINDS:
+            raise ValueError(f"unknown evidence record kind {kind!r}")
         key = self.signing_key()
         text = json.dumps(dict(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         fields: dict[str, Any] = {
@@ -425,6 +430,7 @@ def _stderr(message: str) -> None:
 
 
 __all__ = [
+    "RECORD_KINDS",
     "Caption",
     "EvidenceKey",
     "EvidenceKeyError",

@@ -5,6 +5,7 @@
     evidence     the evidence log's records                    scan        the nightly scan's state
     fingerprints footage fingerprints (reuse across classes)
     decisions    attendance review: inspectors' decisions, the people audits saw
+    ledgers      补贴核算: check-in files, employment lists, the ledgers' two signatures
 
 `Store` is the database as the web service and the account commands use it.
 """
@@ -17,9 +18,10 @@ from video_audit.store.base import StoreError, now
 from video_audit.store.db import DB_NAME, Database
 from video_audit.store.decisions import AttendanceDecisions
 from video_audit.store.evidence import EvidenceRecords
+from video_audit.store.ledgers import Ledgers
 
 __all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
 
 
-class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions):
+class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers):
     """The workspace database with every concern's queries. Create one per process; close()."""

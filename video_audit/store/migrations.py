@@ -262,6 +262,28 @@ def _attendance(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE evidence ADD COLUMN {name} TEXT")
 
 
+# Ledgers (补贴核算): the check-in files and employment lists uploaded for a class, and the
+# two signatures (经办, 复核) of its ledger; a void marks every signature it ends. The partial
+# index keeps one standing signature per role and class, whatever the writers' timing.
+_LEDGERS = """
+CREATE TABLE IF NOT EXISTS ledger_inputs (
+    id INTEGER PRIMARY KEY, class_id INTEGER NOT NULL REFERENCES classes(id),
+    kind TEXT NOT NULL CHECK (kind IN ('checkins', 'employment')),
+    file TEXT, name TEXT, sha256 TEXT, employed INTEGER,
+    uploaded_by TEXT NOT NULL, uploaded_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_inputs_class ON ledger_inputs(class_id, kind);
+CREATE TABLE IF NOT EXISTS ledger_signatures (
+    id INTEGER PRIMARY KEY, class_id INTEGER NOT NULL REFERENCES classes(id),
+    role TEXT NOT NULL CHECK (role IN ('first', 'second')),
+    user_id INTEGER NOT NULL, signed_by TEXT NOT NULL, signed_at TEXT NOT NULL,
+    ledger_hash TEXT NOT NULL, basis TEXT NOT NULL, total REAL,
+    evidence_seq INTEGER NOT NULL,
+    voided_at TEXT, voided_by TEXT, void_reason TEXT, void_seq INTEGER);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_signatures_standing
+    ON ledger_signatures(class_id, role) WHERE voided_at IS NULL;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its version, a name for people, and what it does."""
@@ -279,6 +301,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "evidence: keyed signatures (mac, key_id)", _evidence_macs),
     Migration(6, "web service: content digests of uploaded classes", _class_contents),
     Migration(7, "attendance review: decisions, people seen, evidence of decisions", _attendance),
+    Migration(8, "ledgers: check-ins, employment lists, two signatures", _script(_LEDGERS)),
 )
 LATEST = MIGRATIONS[-1].version
 
