@@ -29,6 +29,8 @@ class Rule:
     title: Mapping[str, str]
     description: Mapping[str, str]
     messages: Mapping[str, Mapping[str, str]]
+    remedy: Mapping[str, str] = field(default_factory=dict)
+    """What the institution does about it (整改通知): zh/en, plain words."""
 
     def message(self, variant: str, lang: str, details: Mapping[str, Any]) -> str:
         """The finding text for one variant, filled from the finding's details."""
@@ -114,7 +116,7 @@ class _Lenient(dict[str, Any]):
 
 @cache
 def catalogue() -> dict[str, Rule]:
-    """Every rule, by code: all catalogue/*.toml files, grouped LY, NM, CT, FM, QA, PP, RT."""
+    """Every rule, by code: all catalogue/*.toml files, grouped LY, NM, CT, FM, QA, PP, RT, CK."""
     rules: dict[str, Rule] = {}
     for source in sorted(CATALOGUE_DIR.glob("*.toml")):
         for code, entry in tomllib.loads(source.read_text(encoding="utf-8")).items():
@@ -125,7 +127,7 @@ def catalogue() -> dict[str, Rule]:
 
 
 # Report order of the rule groups (by code prefix); codes keep their catalogue order within.
-_ORDER = {"LY": 0, "NM": 1, "CT": 2, "FM": 3, "QA": 4, "PP": 5, "RT": 6}
+_ORDER = {"LY": 0, "NM": 1, "CT": 2, "FM": 3, "QA": 4, "PP": 5, "RT": 6, "CK": 7}
 
 
 def _rule(source: Path, code: str, entry: dict[str, Any]) -> Rule:
@@ -140,6 +142,7 @@ def _rule(source: Path, code: str, entry: dict[str, Any]) -> Rule:
         title=entry["title"],
         description=entry["description"],
         messages=entry.get("messages", {}),
+        remedy=entry.get("remedy", {}),
     )
 
 

@@ -189,7 +189,8 @@ def rules(markdown: bool, lang: str) -> None:
         click.echo(rules_markdown(), nl=False)
         return
     for r in catalogue().values():
-        click.echo(f"{r.code}  {r.severity:<7}  {r.title[lang]} — {r.description[lang]}")
+        remedy = f"\n    → {r.remedy[lang]}" if r.remedy.get(lang) else ""
+        click.echo(f"{r.code}  {r.severity:<7}  {r.title[lang]} — {r.description[lang]}{remedy}")
 
 
 # Commands that live in their own modules, as "module:attribute" of a click command.

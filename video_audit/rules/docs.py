@@ -13,8 +13,8 @@ Codes are stable: a retired code is never reused. Severity `error` fails the aud
 `warning` is shown but does not fail it. Thresholds come from the standard profile
 (`video_audit/standard/huguan-2024.toml`, or `--standard FILE`).
 
-| 代码 code | 级别 severity | 依据 duty | 名称 | title |
-|---|---|---|---|---|
+| 代码 code | 级别 severity | 依据 duty | 名称 | title | 整改 remedy |
+|---|---|---|---|---|---|
 """
 
 
@@ -23,7 +23,10 @@ def markdown() -> str:
     rules = catalogue().values()
     lines = [HEADER.rstrip("\n")]
     for r in rules:
-        lines.append(f"| {r.code} | {r.severity} | {r.duty} | {r.title['zh']} | {r.title['en']} |")
+        lines.append(
+            f"| {r.code} | {r.severity} | {r.duty} | {r.title['zh']} | {r.title['en']} "
+            f"| {r.remedy.get('zh', '')} |"
+        )
     for r in rules:
         lines += [
             "",
@@ -33,6 +36,8 @@ def markdown() -> str:
             f"- {r.description['zh']}",
             f"- {r.description['en']}",
         ]
+        if r.remedy:
+            lines += [f"- 整改 remedy: {r.remedy['zh']} / {r.remedy['en']}"]
         if r.messages:
             lines += ["", "| variant | 中文 | English |", "|---|---|---|"]
             for variant, texts in r.messages.items():
