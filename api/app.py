@@ -20,7 +20,17 @@ from api.auth import Forbidden, NotLoggedIn, User
 from api.context import HERE, Service, current_user, lang_of, text
 from api.headers import SecurityHeaders
 from api.pages import page_templates, swagger_page
-from api.routes import attendance, audits, classes, evidence, health, login, media, spotchecks
+from api.routes import (
+    attendance,
+    audits,
+    classes,
+    evidence,
+    health,
+    ledger,
+    login,
+    media,
+    spotchecks,
+)
 from api.routes.health import STORAGE_FULL, disk_full
 from api.runner import AuditRunner
 from api.throttle import LoginThrottle
@@ -109,7 +119,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (health, login, classes, audits, media, spotchecks, evidence, attendance):
+    for module in (
+        health,
+        login,
+        classes,
+        audits,
+        media,
+        spotchecks,
+        evidence,
+        attendance,
+        ledger,
+    ):
         app.include_router(module.router)
 
     @app.get("/openapi.json", include_in_schema=False)
