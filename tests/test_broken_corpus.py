@@ -89,6 +89,20 @@ def _audio_only(path: Path) -> None:
             out.mux(packet)
 
 
+def _giant(path: Path) -> None:
+    """One black 8192×4608 picture (37.7 million pixels, more than 8K): a few kB on disc."""
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=1, options={"preset": "ultrafast"})
+        assert isinstance(stream, av.video.stream.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 8192, 4608, "yuv420p"
+        frame = av.VideoFrame(8192, 4608, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        frame.pts = 0
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+
+
 def _odd_444(source: Path, path: Path) -> None:
     """1023×768, 4:4:4 chroma: a picture size and format real cameras and editors write."""
     with av.open(str(source)) as src, av.open(str(path), "w", format="mp4") as out:
@@ -158,6 +172,20 @@ def _renamed(name: str, code: str) -> Build:
     return build
 
 
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims WIDTH×HEIGHT pixels: a few bytes that would unpack to GBs."""
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(bytes(3 * width + 1) * 4)
+    chunks = chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
+
+
 def _roster(text: str | bytes, code: str, photo: bytes | None = None) -> Build:
     def build(kit: Kit, cls: Path) -> tuple[str, str]:
         _day(kit, cls)
@@ -165,7 +193,7 @@ def _roster(text: str | bytes, code: str, photo: bytes | None = None) -> Build:
         (cls / "名册.csv").write_bytes(data)
         if photo is not None:
             (cls / "照片").mkdir()
-            (cls / "照片" / "王芳.jpg").write_bytes(photo)
+            (cls / "照片" / "王芳.jpg").write_bytes(photo or _png_claiming(40_000, 40_000))
         return code, "名册.csv"
 
     return build
@@ -213,6 +241,7 @@ DISC_KINDS: dict[str, Build] = {
     "box_size_lies": _roll2(lambda k: _lying_box_size(k.bytes()), "FM04"),
     "zeroed_tail": _roll2(lambda k: k.bytes()[:-3000] + bytes(3000), "FM04"),
     "audio_only": _lesson_file(lambda k, p: _audio_only(p), "FM04"),
+    "giant_picture": _lesson_file(lambda k, p: _giant(p), "FM04"),
     # Media that plays but is not what Annex 4 asks for.
     "avi_container": _lesson_file(lambda k, p: shutil.copyfile(k.clip("avi"), p), "FM01"),
     "mov_container": _lesson_file(lambda k, p: shutil.copyfile(k.clip("mov"), p), "FM01"),
@@ -271,6 +300,9 @@ DISC_KINDS: dict[str, Build] = {
         ROSTER_HEAD + "140423199001011234,王芳,学员,照片/王芳.jpg\n", "PP06", _flat_jpeg()
     ),
     "roster_empty": _roster(b"", "PP06"),
+    "roster_photo_bomb": _roster(
+        ROSTER_HEAD + "140423199001011234,王芳,学员,照片/王芳.jpg\n", "PP06", b""
+    ),
     "xlsx_roster_of_junk": _extra(
         "花名册.xlsx", lambda k, p: p.write_bytes(np.random.default_rng(3).bytes(4000)), "PP06"
     ),
@@ -343,6 +375,7 @@ def test_one_audit_of_every_broken_kind_finishes(corpus: Any) -> None:
 
 @pytest.mark.parametrize("kind", list(DISC_KINDS))
 def test_each_broken_kind_is_a_finding(corpus: Any, kind: str) -> None:
+    """Each kind's own finding at its own path (FM04 oversized: the giant picture)."""
     _, expected, report, _ = corpus
     code, at = expected[kind]
     got = {(f["code"], f["path"]) for f in report["findings"]}
@@ -621,3 +654,13 @@ def test_names_that_would_act_on_a_terminal_print_as_they_are(
     )
     paths = {f["path"] for f in json.loads(data.stdout)["findings"]}
     assert f"{DAY}/a<U+001B>[2J<U+001B>[31mRED<U+000A>fake line<U+202E>mp4.exe.mp4" in paths
+
+
+def test_bombs_are_refused_before_they_are_decoded(corpus: Any) -> None:
+    """A picture or roster photo that declares gigabytes is named, never decoded."""
+    _, expected, report, _ = corpus
+    by_path = {(f["code"], f["path"]): f for f in report["findings"]}
+    giant = by_path[expected["giant_picture"]]
+    assert "8192×4608" in giant["message"] and "未解码" in giant["message"]
+    photo = by_path[expected["roster_photo_bomb"]]
+    assert "too large" in photo["message"]

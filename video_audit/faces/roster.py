@@ -10,6 +10,7 @@ ID number or name in a photo folder beside the roster (照片/, 相片/, photos/
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 from collections import Counter
@@ -20,6 +21,7 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from video_audit.faces.engine import FaceEngine, distances
 from video_audit.faces.sheets import Sheet, SheetError, embedded_in, photo_bytes, read_sheets
@@ -325,12 +327,33 @@ def photo_label(photo: Path) -> str:
     return f"{book.name}/{photo.name}" if book is not None else photo.name
 
 
-def read_photo(photo: Path) -> np.ndarray | None:
-    """An RGB image from a photo file (any name, even non-ASCII), padded for the detector."""
+MAX_PHOTO_PIXELS = 40_000_000
+"""A roster photo larger than this (an ID photo is well under 1 MP; a camera's 24 MP) is not
+decoded: a small file can unpack to gigabytes (a 2.6 MB PNG of 45,000² pixels took 8 GB)."""
+
+
+def photo_pixels(raw: bytes) -> int | None:
+    """Width × height from an image's header alone (nothing decoded), or None if unknown."""
     try:
-        data = np.frombuffer(photo_bytes(photo), np.uint8)
+        with Image.open(io.BytesIO(raw)) as im:
+            width, height = im.size
+    except Image.DecompressionBombError:  # Pillow's own limit says it before we can
+        return 2**62
+    except Exception:  # not an image Pillow knows: the decoder will say
+        return None
+    return int(width) * int(height)
+
+
+def read_photo(photo: Path) -> np.ndarray | None:
+    """An RGB image from a photo file (any name, even non-ASCII), padded for the detector;
+    None when it is not an image, or too large to decode safely (MAX_PHOTO_PIXELS)."""
+    try:
+        raw = photo_bytes(photo)
     except OSError:
         return None
+    if (photo_pixels(raw) or 0) > MAX_PHOTO_PIXELS:
+        return None
+    data = np.frombuffer(raw, np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
         return None
@@ -384,6 +407,12 @@ def _enrol_photo(
             return np.load(cached), None
         except (OSError, ValueError):
             pass
+    try:
+        pixels = photo_pixels(photo_bytes(photo)) or 0
+    except OSError:
+        return None, "missing or unreadable"
+    if pixels > MAX_PHOTO_PIXELS:
+        return None, "too large to open safely (more than 40 million pixels)"
     img = read_photo(photo)
     if img is None:
         return None, "not an image"

@@ -69,6 +69,11 @@ _NOT_VIDEO = {
 }
 
 
+MAX_PICTURE_PIXELS = 36_000_000
+"""A picture larger than this (8K UHD is 33.2 million) is not decoded: a small file can declare
+a frame of gigabytes, and the pass decodes several at once."""
+
+
 def sniff_container(head: bytes) -> str | None:
     """The container named by a file's first bytes, or None when unknown."""
     for magic, kind in _NOT_VIDEO.items():
@@ -184,6 +189,9 @@ def _probe_stream(path: Path, info: MediaInfo) -> None:
                 return
             info.codec = stream.codec_context.name
             info.width, info.height = stream.width or None, stream.height or None
+            if (info.width or 0) * (info.height or 0) > MAX_PICTURE_PIXELS:
+                info.problem = "oversized"  # not decoded: one picture would take gigabytes
+                return
             if stream.average_rate:
                 info.fps = round(float(stream.average_rate), 3)
             if container.duration is not None:

@@ -52,6 +52,8 @@ def check(ctx: AuditContext) -> Iterator[Finding]:
             ago = media.modified_seconds_ago
             if ago is not None and ago < fmt.recently_modified_seconds:
                 details["modified_seconds_ago"] = ago
+            if media.problem == "oversized":
+                details |= {"width": media.width, "height": media.height}
             yield finding("FM04", clip.rel, media.problem, **details)
             continue
         clip_pass = ctx.frames.get(clip.rel)
