@@ -203,6 +203,7 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.evidence:evidence",
     "video_audit.cli.models:models",
     "video_audit.cli.attendance:attendance",
+    "video_audit.cli.documents:documents",
 ]
 
 
