@@ -148,8 +148,8 @@ def test_two_inspectors_sign_and_a_revoked_decision_voids(server: str, tmp_path:
         expect(signatures).to_have_text(
             [re.compile(r"经办签字：王检查 \d"), re.compile(r"复核签字：李复核 \d")]
         )
-        expect(other.locator("#ledger-sign-first")).to_be_disabled()
-        expect(other.locator("#ledger-sign-second")).to_be_disabled()
+        expect(other.locator("#ledger-sign-first")).to_be_hidden()  # locked: nothing to sign
+        expect(other.locator("#ledger-sign-second")).to_be_hidden()
 
         # The institution sees the state and the amounts, none of the controls.
         inst = _page(browser, server, "机构甲", refused)
@@ -173,6 +173,7 @@ def test_two_inspectors_sign_and_a_revoked_decision_voids(server: str, tmp_path:
         expect(rows.filter(has_text="王芳").locator("td.pending")).to_have_text("2")
         expect(page.locator("#ledger-total")).to_have_text("300")
         expect(page.locator("#ledger-sign-first")).to_be_enabled()
+        expect(page.locator("#ledger-sign-second")).to_be_hidden()
         other.reload()
         expect(other.locator("#ledger-voids .ledger-void")).to_have_count(1)  # recorded once
 

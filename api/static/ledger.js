@@ -69,8 +69,8 @@
       el("td", { textContent: d.rate != null ? String(d.rate) : "" })));
     return el("table", { class: "ledger-days" },
       el("thead", {}, el("tr", {}, el("th", { textContent: words.day }),
-        el("th", { textContent: words.day_state }), el("th", { textContent: "签到" }),
-        el("th", { textContent: "元" }))),
+        el("th", { textContent: words.day_state }), el("th", { textContent: words.checkin_times }),
+        el("th", { textContent: words.day_amount }))),
       el("tbody", {}, ...rows));
   }
 
@@ -153,8 +153,12 @@
     drawLedger(data);
     drawInputs(data);
     if (controls) {
+      // Only the signature due now is offered; refused (same account, …), it says why.
       for (const role of ["first", "second"]) {
-        $(`ledger-sign-${role}`).disabled = !(data.may_sign && data.next_role === role);
+        const button = $(`ledger-sign-${role}`);
+        button.hidden = data.next_role !== role;
+        button.disabled = !(data.may_sign && data.next_role === role);
+        button.title = data.refusal || "";
       }
       $("ledger-refusal").textContent = data.refusal && data.next_role ? data.refusal : "";
     }
