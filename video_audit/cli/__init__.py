@@ -204,6 +204,7 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.models:models",
     "video_audit.cli.attendance:attendance",
     "video_audit.cli.documents:documents",
+    "video_audit.cli.ledger:ledger",
 ]
 
 

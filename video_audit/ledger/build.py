@@ -186,6 +186,12 @@ def _roster(
     except RosterError as exc:
         raise LedgerError(f"名册无法读取 / roster cannot be read: {exc}") from exc
     keys = {e.key: e for e in roster.entries}
+    shown_keys = {str(e.get("key")) for e in attendance.get("roster") or []}
+    if shown_keys and shown_keys != set(keys):
+        raise LedgerError(
+            f"{path}: 名册在审核后被改动（人员增减），请重新审核 / "
+            "the roster changed since the audit: audit the class again"
+        )
     for shown in attendance.get("roster") or []:
         entry = keys.get(str(shown.get("key")))
         if entry is None or entry.masked_id != shown.get("id") or entry.name != shown.get("name"):
