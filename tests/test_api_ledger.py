@@ -199,6 +199,8 @@ def test_a_re_audit_voids_the_signatures_with_its_reason(world: dict[str, Any]) 
     assert _sign(world, "admin", role="first").status_code == 201
     assert _checkins(world, MALFORMED).json()["voided"] is None
     assert _ledger(world)["state"] == "first_signed"
+    store = client.app.state.service.store  # type: ignore[attr-defined]
+    assert [tuple(r) for r in store.awaiting_signature()] == [(world["id"], "admin")]
 
 
 def test_an_edited_signature_record_fails_verification(world: dict[str, Any]) -> None:

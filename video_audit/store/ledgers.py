@@ -76,11 +76,14 @@ class Ledgers(Database):
         return self.read_one("SELECT * FROM ledger_signatures WHERE id = ?", (signature_id,))
 
     def awaiting_signature(self) -> list[sqlite3.Row]:
-        """Classes whose ledger has a first signature standing and no second."""
+        """Classes with check-ins whose ledger lacks a standing second signature (class_id, and
+        first_by: the standing first signer, NULL when none): for the nightly summary."""
         return self.read(
-            "SELECT s.* FROM ledger_signatures s WHERE s.voided_at IS NULL AND s.role = 'first' "
-            "AND NOT EXISTS (SELECT 1 FROM ledger_signatures t WHERE t.class_id = s.class_id "
-            "AND t.role = 'second' AND t.voided_at IS NULL) ORDER BY s.class_id"
+            "SELECT DISTINCT i.class_id, (SELECT s.signed_by FROM ledger_signatures s "
+            "WHERE s.class_id = i.class_id AND s.role = 'first' AND s.voided_at IS NULL) "
+            "AS first_by FROM ledger_inputs i WHERE i.kind = 'checkins' AND NOT EXISTS "
+            "(SELECT 1 FROM ledger_signatures t WHERE t.class_id = i.class_id "
+            "AND t.role = 'second' AND t.voided_at IS NULL) ORDER BY i.class_id"
         )
 
 
