@@ -199,7 +199,7 @@ def test_a_re_audit_voids_the_signatures_with_its_reason(world: dict[str, Any]) 
     assert _sign(world, "admin", role="first").status_code == 201
     assert _checkins(world, MALFORMED).json()["voided"] is None
     assert _ledger(world)["state"] == "first_signed"
-    store = client.app.state.service.store  # type: ignore[attr-defined]
+    store = client.app.state.service.store
     assert [tuple(r) for r in store.awaiting_signature()] == [(world["id"], "admin")]
 
 
