@@ -396,3 +396,25 @@ def test_cli(tmp_path: Path, audited: Any) -> None:
     assert "CK01" in codes(ledger)
     pdf = runner.invoke(main, ["ledger", str(cls), "--checkins", str(ci), "--format", "pdf"])
     assert pdf.exit_code == 2  # no PDF without --out (or without the documents module)
+    printed = runner.invoke(
+        main,
+        [
+            "ledger",
+            str(cls),
+            "--checkins",
+            str(ci),
+            "--employed",
+            "4",
+            "--format",
+            "pdf",
+            "--out",
+            str(tmp_path / "台账.pdf"),
+        ],
+    )
+    assert printed.exit_code == 1, printed.output
+    import pypdfium2 as pdfium
+
+    page = pdfium.PdfDocument(str(tmp_path / "台账.pdf"))[0]
+    text = page.get_textpage().get_text_range()
+    assert "培训补贴台账" in text and "王芳" in text and "450" in text
+    assert round(page.get_width() / 72 * 25.4) == 210  # A4

@@ -31,6 +31,7 @@ __all__ = [
     "Document",
     "DocumentError",
     "build_document",
+    "ledger_pdf",
     "render_document",
 ]
 
@@ -90,3 +91,12 @@ def render_document(doc: Document, fmt: str, ledger: Mapping[str, Any] | None = 
 
         return render_xlsx(doc, ledger)
     raise DocumentError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+
+
+def ledger_pdf(ledger: Mapping[str, Any], lang: str = "zh") -> bytes:
+    """The subsidy ledger as a printable A4 PDF (`video-audit ledger --format pdf`): each
+    trainee's verified and pending days and amount, the totals, the rule, signature lines."""
+    from video_audit.documents.content import ledger_document
+    from video_audit.documents.pdf import render_pdf
+
+    return render_pdf(ledger_document(ledger))

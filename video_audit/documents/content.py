@@ -220,3 +220,33 @@ def publicity(
         sections=(Section("", (intro, table, total, "联系电话：")),),
         closing=("（公示单位盖章）", BLANK_DATE),
     )
+
+
+def ledger_document(ledger: Mapping[str, Any]) -> Document:
+    """补贴台账 as a document: one row per trainee (name, masked ID, verified days, days still in
+    review, amount), the summary and rule, and the two signature lines of the sign-off."""
+    trainees = list(ledger.get("trainees") or [])
+    rows = tuple(
+        (
+            str(n),
+            _cell(t.get("name")),
+            _cell(t.get("id")),
+            _cell(t.get("verified_days")),
+            _cell(t.get("pending_days")),
+            money(t.get("amount")),
+        )
+        for n, t in enumerate(trainees, start=1)
+    )
+    table = Table(
+        ("序号", "姓名", "身份证号", "核定天数", "待核实天数", "补贴金额（元）"),
+        rows,
+        (0.6, 1.2, 2.6, 1.0, 1.0, 1.4),
+    )
+    name = str(ledger.get("class") or ledger.get("prefix") or "")
+    return Document(
+        "ledger",
+        "培训补贴台账",
+        fields=(("培训班", name),),
+        sections=(_ledger_summary(ledger), Section("学员明细", (table,))),
+        signatures=("经办人", "复核人"),
+    )
