@@ -7,7 +7,7 @@ SAMPLES := sample_videos
 GOOD := 壶关县鑫达职业培训学校2024年第1期中式面点师培训班
 BAD  := 长治市华森职业培训学校2024年第3期电工培训班
 
-.PHONY: install system-fonts system-browser demo test lint bench docs clean
+.PHONY: install system-fonts system-browser demo test lint bench docs screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench: install
 docs: install
 	$(BIN)/video-audit rules --markdown > docs/rules.md
 	$(BIN)/python -c "from video_audit.settings import settings_markdown as m; print(m(), end=\"\")" > docs/settings.md
+
+# The pictures of docs/path-to-payment.md, from a real server and Chromium.
+screenshots: install system-fonts system-browser
+	$(BIN)/python -m tools.screenshots
 
 clean:
 	rm -rf $(VENV) $(SAMPLES) out .pytest_cache .mypy_cache .ruff_cache
