@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,12 +35,13 @@ from api.context import (
     service,
     visible_class,
 )
-from api.reportview import stored_report, with_decisions
 from video_audit.evidence import EvidenceKeyError
 from video_audit.files import write_atomic
-from video_audit.ledger import build_ledger, canonical, read_checkins, read_employed
+from video_audit.ledger import read_checkins, read_employed
+from video_audit.ledger.workspace import Current, class_ledger
+from video_audit.ledger.workspace import input_dict as _input_dict
 from video_audit.settings import AuditSettings
-from video_audit.standard import ProfileError, load_profile
+from video_audit.standard import load_profile
 from video_audit.store import now
 from video_audit.store.ledgers import SignatureConflict, insert_signature, void_signatures
 
@@ -62,34 +62,8 @@ class SignRequest(BaseModel):
     )
 
 
-@dataclass
-class Current:
-    """The ledger as its inputs make it now, and the basis a signature would keep."""
-
-    class_id: int
-    ledger: dict[str, Any] | None
-    basis: dict[str, Any]
-    missing: list[str] = field(default_factory=list)
-    error: str | None = None
-    auditing: bool = False
-    inputs: dict[str, Any] = field(default_factory=dict)
-
-
 def _short(at: Any) -> str:
     return str(at or "")[:16].replace("T", " ")
-
-
-def _input_dict(row: Any) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "sha256": row["sha256"],
-        "employed": row["employed"],
-        "by": row["uploaded_by"],
-        "at": row["uploaded_at"],
-    }
 
 
 def _profile() -> Any:
@@ -98,58 +72,14 @@ def _profile() -> Any:
 
 def current(svc: Service, row: Any) -> Current:
     """Build the class's ledger from what is stored now (no write)."""
-    class_id = int(row["id"])
-    store = svc.store
-    audit = store.latest_done_audit(class_id)
-    latest = store.latest_audit(class_id)
-    checkins = store.ledger_input(class_id, "checkins")
-    employment = store.ledger_input(class_id, "employment")
-    decisions = sorted(int(d["id"]) for d in store.class_decisions(class_id))
-    basis: dict[str, Any] = {
-        "class_id": class_id,
-        "audit_id": int(audit["id"]) if audit is not None else None,
-        "decisions": decisions,
-        "checkins": checkins["sha256"] if checkins is not None else None,
-        "employment": _employment_basis(employment),
-        "ledger_hash": None,
-        "inputs": None,
-    }
-    out = Current(class_id, None, basis)
-    out.auditing = latest is not None and latest["state"] in ("queued", "running")
-    out.inputs = {"checkins": _input_dict(checkins), "employment": _input_dict(employment)}
-    if audit is None:
-        out.missing.append("audit")
-    if checkins is None:
-        out.missing.append("checkins")
-    if out.missing:
-        return out
-    assert audit is not None and checkins is not None
-    report = stored_report(svc, audit, "zh")
-    if report is None:
-        out.missing.append("audit")
-        return out
-    report = with_decisions(svc, audit, report)
-    try:
-        parsed = read_checkins(svc.workspace.root / checkins["file"])
-        employed: Any = None
-        if employment is not None and employment["file"]:
-            employed = read_employed(svc.workspace.root / employment["file"])
-        elif employment is not None:
-            employed = int(employment["employed"])
-        ledger = build_ledger(report, str(class_path(svc, row)), parsed, employed, _profile())
-    except (OSError, ValueError, ProfileError) as exc:
-        out.error = str(exc)
-        return out
-    out.ledger = ledger
-    basis["ledger_hash"] = ledger.get("hash")
-    basis["inputs"] = hashlib.sha256(canonical(ledger.get("inputs"))).hexdigest()
-    return out
-
-
-def _employment_basis(row: Any) -> str | None:
-    if row is None:
-        return None
-    return str(row["sha256"]) if row["file"] else f"n={row['employed']}"
+    return class_ledger(
+        svc.store,
+        row,
+        root=svc.workspace.root,
+        reports_dir=svc.reports_dir,
+        class_folder=class_path(svc, row),
+        profile=_profile,
+    )
 
 
 def basis_digest(basis: dict[str, Any]) -> str:
