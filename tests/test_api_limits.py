@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sqlite3
 import time
 import zipfile
@@ -172,9 +171,18 @@ def test_a_disk_under_its_reserve_refuses_uploads_and_health_says_so(tmp_path: P
 def test_the_reserve_is_held_while_writing(tmp_path: Path):
     """Free space is measured again as each MiB is written (other uploads write too): an upload
     that would take the disk under the reserve stops there and leaves nothing."""
-    uploads = Uploads(tmp_path, Limits(200_000_000, 100))
-    reserve = shutil.disk_usage(tmp_path).free - 30_000_000
-    uploads.limits = Limits(200_000_000, 100, disk_reserve=reserve)
+
+    class Disk(Uploads):
+        """A disk with 30 MB above the reserve, which the upload's own files (really written
+        to staging, and measured there) use up: the shared test machine's free space moves
+        by more than that as other work writes and deletes, so it cannot be the measure."""
+
+        def free_bytes(self) -> int:
+            used = sum(p.stat().st_size for p in self.staging.rglob("*") if p.is_file())
+            return reserve + 30_000_000 - used
+
+    reserve = 5 * 1024**3
+    uploads = Disk(tmp_path, Limits(200_000_000, 100, disk_reserve=reserve))
     files = [(f"班级/6月3日/{n}.mp4", io.BytesIO(os.urandom(10_000_000))) for n in range(6)]
     with pytest.raises(UploadRefused) as refused:
         uploads.stage_files(iter(files), "upload")
