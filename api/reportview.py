@@ -7,9 +7,9 @@ from collections import defaultdict
 from typing import Any
 
 from api.context import Service
-from video_audit.faces.decisions import Decision, apply_decisions, map_decisions, person_descriptor
 from video_audit.faces.matrix import words
 from video_audit.findings import catalogue
+from video_audit.ledger import workspace
 
 SLOTS = ("roll1", "roll2", "lesson")
 DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))
@@ -17,16 +17,7 @@ DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))
 
 def stored_report(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
     """The audit's JSON report in lang (the file written at audit time), else the stored zh one."""
-    if audit["state"] != "done":
-        return None
-    files = json.loads(audit["files"] or "{}")
-    name = files.get(f"json-{lang}")
-    if name:
-        path = svc.reports_dir / str(audit["id"]) / name
-        if path.is_file():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    return json.loads(audit["report"]) if audit["report"] else None
+    return workspace.stored_report(svc.reports_dir, audit, lang)
 
 
 def _slot(clip: dict[str, Any]) -> str | None:
@@ -91,19 +82,7 @@ def _rules(findings: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
 def with_decisions(svc: Service, audit: Any, report: dict[str, Any]) -> dict[str, Any]:
     """The report with the class's attendance decisions applied to each class's attendance
     (the stored file is never rewritten: decisions are applied as it is served)."""
-    rows = svc.store.class_decisions(int(audit["class_id"]))
-    if not rows:
-        return report
-    decisions = [Decision.of(r) for r in rows]
-    classes = []
-    for cls in report.get("classes") or []:
-        att = cls.get("attendance")
-        if isinstance(att, dict) and att.get("people"):
-            seen = svc.store.seen_people(person_descriptor(p) for p in att["people"])
-            decided, _ = map_decisions(decisions, att["people"], int(audit["id"]), seen)
-            cls = {**cls, "attendance": apply_decisions(att, decided)}
-        classes.append(cls)
-    return {**report, "classes": classes}
+    return workspace.with_decisions(svc.store, audit, report)
 
 
 def report_view(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
