@@ -215,3 +215,39 @@ def test_an_edited_signature_record_fails_verification(world: dict[str, Any]) ->
     verdict = client.get("/api/evidence/verify", headers=admin).json()
     assert verdict["ok"] is False and verdict["seq"] == first["seq"], verdict
     assert verdict["problem"] == "content"
+
+
+def test_check_ins_and_employment_handed_in_with_the_class(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """An institution puts the real-name system's export and its employment list in the class
+    folder: they are the class's ledger inputs from the upload on, never stray files, and an
+    employment list named …名单 is not taken for the roster."""
+    from openpyxl import Workbook
+
+    data = tmp_path_factory.mktemp("svc2") / "data"
+    cls = write_small_class(tmp_path_factory.mktemp("src2"), days=2)
+    (cls / "2024年6月手机签到记录.csv").write_bytes(CHECKINS.encode("gbk"))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "身份证号"])
+    sheet.append(["王芳", "140423199001011234"])
+    book.save(cls / "就业名单.xlsx")
+    with service(data) as client:
+        up = upload_folder(client, cls, bearer(client, "inst_a"))
+        assert up.status_code == 201, up.text
+        handed = up.json()["ledger_inputs"]
+        assert handed["checkins"]["name"] == "2024年6月手机签到记录.csv"
+        assert handed["employment"]["name"] == "就业名单.xlsx"
+        audit_id = up.json()["audit_id"]
+        assert wait_audit(client, audit_id, bearer(client, "inspector"))["state"] == "done"
+        findings = client.get(
+            f"/api/audits/{audit_id}/findings", headers=bearer(client, "inspector")
+        ).json()
+        assert not [f for f in findings if f["code"] == "LY03"], findings
+        view = client.get(
+            f"/api/classes/{up.json()['id']}/ledger", headers=bearer(client, "inspector")
+        ).json()
+        assert view["missing"] == [] and view["ledger"]["employment_rate"] is not None
+        assert {t["name"] for t in view["ledger"]["trainees"]} == {"王芳"}

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,18 @@ def test_cli(tmp_path: Path, audited: Any) -> None:
     text = page.get_textpage().get_text_range()
     assert "培训补贴台账" in text and "王芳" in text and "450" in text
     assert round(page.get_width() / 72 * 25.4) == 210  # A4
+
+
+def test_cli_finds_the_check_ins_handed_in_with_the_class(tmp_path: Path, audited: Any) -> None:
+    """Without --checkins the command takes the class folder's own export (…签到….csv); with
+    none there it says what it needs, in one line."""
+    cls, _ = audited
+    copy = tmp_path / cls.name
+    shutil.copytree(cls, copy)
+    runner = CliRunner()
+    missing = runner.invoke(main, ["ledger", str(copy), "--format", "json"])
+    assert missing.exit_code == 2 and "签到" in missing.stderr
+    write_checkins(copy / "手机签到导出.csv", every_day(PEOPLE[0]))
+    got = runner.invoke(main, ["ledger", str(copy), "--format", "json", "--employed", "4"])
+    assert got.exit_code in (0, 1), got.output
+    assert trainee(json.loads(got.stdout), "王芳")["amount"] == 450

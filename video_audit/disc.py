@@ -38,6 +38,11 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 # What Windows and macOS leave in a folder of pictures: not a reason to call it something else.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 PHOTO_DIRS = ("照片", "相片", "photos", "学员照片")
+# Files an institution hands in beside the footage for the subsidy: the real-name system's phone
+# check-in export and the employment list ([names] checkin_files / employment_files).
+CHECKIN_FILES = ("*签到*.csv", "*签到*.xlsx", "*签到*.xls", "*打卡*.csv", "*打卡*.xlsx",
+                 "*打卡*.xls", "checkins.csv", "checkins.xlsx")  # fmt: skip
+EMPLOYMENT_FILES = ("*就业*.csv", "*就业*.xlsx", "*就业*.xls", "employed.csv", "employed.xlsx")
 YearSource = Literal["folder", "class", "option", "clip_names", "metadata", "assumed"]
 
 
@@ -90,6 +95,10 @@ class ClassFolder:
     roster: Path | None = None
     roster_files: list[str] = field(default_factory=list)  # every roster-like file (rel)
     photo_dirs: list[str] = field(default_factory=list)
+    checkins: Path | None = None
+    """The phone check-in export handed in with the class (the subsidy ledger's), if any."""
+    employment: Path | None = None
+    """The employment list handed in with the class, if any."""
     names_years: dict[int, int] = field(default_factory=dict)  # year in clip prefixes: clips
 
     @property
@@ -178,7 +187,12 @@ class DiscWalker:
         self.year = year
         self.video_ext = profile.format.video_extensions
         self.roster_patterns = [_fold(n) for n in profile.names.roster_files]
-        dirs = profile.section("names").get("photo_dirs", PHOTO_DIRS)
+        names = profile.section("names")
+        self.ledger_patterns = {
+            kind: [_fold(str(n)) for n in names.get(f"{kind}_files", default)]
+            for kind, default in (("checkin", CHECKIN_FILES), ("employment", EMPLOYMENT_FILES))
+        }
+        dirs = names.get("photo_dirs", PHOTO_DIRS)
         self.photo_dir_names = {_fold(str(d)) for d in dirs}
         # Within one walk each folder is listed once (recognising a class, a day, a photo
         # folder and walking it all look at the same listing): the walk stays linear.
@@ -206,8 +220,21 @@ class DiscWalker:
             (i for i, p in enumerate(self.roster_patterns) if fnmatch.fnmatchcase(folded, p)), None
         )
 
+    def ledger_kind(self, name: str) -> str | None:
+        """ "checkin" or "employment" for a file the subsidy ledger reads, else None."""
+        folded = _fold(display_name(name))
+        for kind, patterns in self.ledger_patterns.items():
+            if any(fnmatch.fnmatchcase(folded, p) for p in patterns):
+                return kind
+        return None
+
     def _is_roster(self, entry: _Entry) -> bool:
-        return entry.is_file and not entry.is_link and self.roster_rank(entry.name) is not None
+        return (
+            entry.is_file
+            and not entry.is_link
+            and self.ledger_kind(entry.name) is None  # 就业名单.xlsx is not a roster
+            and self.roster_rank(entry.name) is not None
+        )
 
     def walk(self, root: Path) -> Disc:
         """Walk PATH: a class folder (it holds day folders) or a disc root (it holds classes)."""
@@ -308,6 +335,11 @@ class DiscWalker:
                 self._class_subfolder(cls, entry, sub, disc)
             elif self._is_roster(entry):
                 cls.roster_files.append(_rel(sub))
+            elif entry.is_file and not entry.is_link and (kind := self.ledger_kind(entry.name)):
+                if kind == "checkin" and cls.checkins is None:
+                    cls.checkins = entry.path
+                elif kind == "employment" and cls.employment is None:
+                    cls.employment = entry.path
             else:
                 self._loose_file(entry, sub, disc)
         self._date_days(cls)

@@ -156,6 +156,31 @@ def _commit(svc: Service, user: User, staged: Staged, institution: str) -> tuple
         return class_id, folder
 
 
+def _ledger_files(svc: Service, user: User, class_id: int, folder: Path) -> dict[str, Any]:
+    """The check-in export and employment list handed in inside the class folder (by the
+    profile's [names] checkin_files / employment_files) become the class's ledger inputs, as
+    if uploaded on the class page; one that cannot be used is said, and the upload stands."""
+    from fastapi import HTTPException as Refused
+
+    from api.routes.ledger import ledger_profile, store_input
+    from video_audit.disc import DiscWalker
+
+    walked = DiscWalker(ledger_profile()).walk(folder)
+    cls = walked.classes[0] if walked.kind == "class" and walked.classes else None
+    found = {"checkins": cls.checkins, "employment": cls.employment} if cls else {}
+    row = svc.store.class_row(class_id)
+    out: dict[str, Any] = {}
+    for kind, path in found.items():
+        if path is None:
+            continue
+        try:
+            kept = store_input(svc, row, user, kind, path.name, path.read_bytes(), None)
+            out[kind] = {"name": path.name, "errors": kept.get("errors", [])}
+        except (Refused, OSError) as exc:
+            out[kind] = {"name": path.name, "error": str(getattr(exc, "detail", exc))}
+    return out
+
+
 @router.post("/api/classes", tags=["classes"], status_code=201)
 async def upload_class(
     request: Request, user: Annotated[User, Depends(current_user)]
@@ -215,7 +240,9 @@ async def upload_class(
         svc.uploads.discard(staged)  # nothing left in staging once committed or refused
     audit_id = await run_in_threadpool(svc.store.add_audit, class_id)
     svc.runner.start(audit_id, folder)
+    handed_in = await run_in_threadpool(_ledger_files, svc, user, class_id, folder)
     return {
+        "ledger_inputs": handed_in,
         "id": class_id,
         "name": staged.folder,
         "institution": institution,

@@ -66,7 +66,8 @@ def _short(at: Any) -> str:
     return str(at or "")[:16].replace("T", " ")
 
 
-def _profile() -> Any:
+def ledger_profile() -> Any:
+    """The profile ledgers are built with (the service's audit standard)."""
     return load_profile(AuditSettings().standard)
 
 
@@ -78,7 +79,7 @@ def current(svc: Service, row: Any) -> Current:
         root=svc.workspace.root,
         reports_dir=svc.reports_dir,
         class_folder=class_path(svc, row),
-        profile=_profile,
+        profile=ledger_profile,
     )
 
 
@@ -368,7 +369,7 @@ async def _read_upload(upload: UploadFile) -> bytes:
     return data
 
 
-def _store_input(
+def store_input(
     svc: Service, row: Any, user: User, kind: str, filename: str, data: bytes | None, n: int | None
 ) -> dict[str, Any]:
     """Keep the file under the workspace (by content), check it reads, record it, then settle
@@ -424,7 +425,7 @@ async def upload_checkins(
     row = visible_class(svc, user, class_id)
     data = await _read_upload(file)
     return await run_in_threadpool(
-        _store_input, svc, row, user, "checkins", file.filename or "", data, None
+        store_input, svc, row, user, "checkins", file.filename or "", data, None
     )
 
 
@@ -444,4 +445,4 @@ async def upload_employment(
         raise HTTPException(400, "请上传就业名单或填写就业人数（二选一）")
     data = await _read_upload(file) if file is not None else None
     name = (file.filename or "") if file is not None else ""
-    return await run_in_threadpool(_store_input, svc, row, user, "employment", name, data, employed)
+    return await run_in_threadpool(store_input, svc, row, user, "employment", name, data, employed)

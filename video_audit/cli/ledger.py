@@ -21,8 +21,8 @@ FORMATS = ("text", "json", "xlsx", "pdf")
 @click.option(
     "--checkins",
     type=click.Path(path_type=Path),
-    required=True,
-    help="实名制系统导出的手机签到记录（CSV 或 XLSX）/ phone check-in export",
+    help="实名制系统导出的手机签到记录（CSV 或 XLSX；默认用班级文件夹中的“…签到…”文件）"
+    " / phone check-in export (default: the class folder's own)",
 )
 @click.option(
     "--employed",
@@ -36,7 +36,7 @@ FORMATS = ("text", "json", "xlsx", "pdf")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def ledger(
     class_path: Path,
-    checkins: Path,
+    checkins: Path | None,
     employed: str | None,
     fmt: str,
     out: Path | None,
@@ -76,6 +76,16 @@ def ledger(
         profile = load_profile(standard)
     except ProfileError as exc:
         fail(str(exc))
+    handed_in = _handed_in(class_path, profile)
+    checkins = checkins or handed_in[0]
+    if checkins is None:
+        fail(
+            "需要手机签到记录：--checkins 文件，或放在班级文件夹中（文件名含“签到”或“打卡”）"
+            if zh
+            else "needs the check-in export: --checkins FILE, or one in the class folder"
+        )
+    if employed is None and handed_in[1] is not None:
+        employed = str(handed_in[1])
     found = read_checkins(checkins)
     if not found.rows and found.errors:
         fail(found.errors[0])
@@ -128,3 +138,12 @@ def _pdf_renderer() -> Callable[[dict[str, Any], str], bytes] | None:
         return None
     render: Callable[[dict[str, Any], str], bytes] | None = getattr(documents, "ledger_pdf", None)
     return render
+
+
+def _handed_in(class_path: Path, profile: Any) -> tuple[Path | None, Path | None]:
+    """The check-in export and employment list the institution put in the class folder."""
+    from video_audit.disc import DiscWalker
+
+    walked = DiscWalker(profile).walk(class_path)
+    cls = walked.classes[0] if walked.kind == "class" and walked.classes else None
+    return (cls.checkins, cls.employment) if cls is not None else (None, None)
