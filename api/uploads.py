@@ -23,7 +23,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -90,6 +90,8 @@ class Staged:
     digest: str = ""
     """SHA-256 over every file's path in the class folder and its SHA-256: the same class
     content, however it was sent (folder picker or zip, any zip name), has the same digest."""
+    hashes: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False, compare=False)
+    """Each file's SHA-256 by its path inside the class folder (what split() divides)."""
 
 
 _UTF8_FLAG = 0x800
@@ -400,7 +402,32 @@ class Uploads:
             for name in dirnames + filenames:
                 if Path(dirpath, name).is_symlink():  # never expected: we wrote every file
                     raise UploadRefused(f"不接受链接：{name} / links are refused")
-        return Staged(token, folder, count, upload.size, content_digest(hashes))
+        return Staged(token, folder, count, upload.size, content_digest(hashes), hashes)
+
+    def split(self, staged: Staged, folders: list[str]) -> list[Staged]:
+        """A staged disc as one staged class per name in FOLDERS (class folders at its top
+        level), each with its own token, count, size and digest; the disc's staging is gone
+        afterwards, with whatever else its top level held."""
+        out: list[Staged] = []
+        try:
+            for name in folders:
+                token = uuid.uuid4().hex
+                (self.staging / token).mkdir()
+                os.rename(
+                    self.staging / staged.token / staged.folder / name, self.staging / token / name
+                )
+                hashes = {p[1:]: sha for p, sha in staged.hashes.items() if p[0] == name}
+                size = sum(
+                    (self.staging / token / name).joinpath(*p).stat().st_size for p in hashes
+                )
+                out.append(Staged(token, name, len(hashes), size, content_digest(hashes), hashes))
+        except BaseException:
+            for part in out:
+                self.discard(part)
+            raise
+        finally:
+            self.discard(staged)
+        return out
 
     def commit(self, staged: Staged) -> Path:
         """Move a staged upload into classes/ in one rename; its class folder path."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -14,6 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import User
+from api.classlist import PARAMS, class_query, page_links
 from api.context import (
     Service,
     class_path,
@@ -52,19 +54,22 @@ def class_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _classes(svc: Service, user: User) -> list[Any]:
-    return svc.store.classes(None if user.sees_all else user.institution or "\x00")
-
-
 @router.get("/classes", response_class=HTMLResponse, include_in_schema=False)
 def classes_page(request: Request, user: Annotated[User, Depends(current_user)]) -> Response:
     svc = service(request)
-    rows = [class_dict(r) for r in _classes(svc, user)]
+    params = dict(request.query_params)
+    query = class_query(params, user)
+    rows, total = svc.store.find_classes(query)
     return page(
         request,
         "classes.html",
         user,
-        classes=rows,
+        classes=[class_dict(r) for r in rows],
+        query=query,
+        form={k: params.get(k, "") for k in PARAMS},
+        institutions=svc.store.class_institutions(query.visible),
+        years=range(dt.date.today().year + 1, 2019, -1),
+        pages=page_links(params, query, total),
         max_bytes=svc.settings.max_upload_bytes,
         max_files=svc.settings.max_upload_files,
     )
@@ -72,10 +77,26 @@ def classes_page(request: Request, user: Annotated[User, Depends(current_user)])
 
 @router.get("/api/classes", tags=["classes"])
 def list_classes(
-    request: Request, user: Annotated[User, Depends(current_user)]
+    request: Request, response: Response, user: Annotated[User, Depends(current_user)]
 ) -> list[dict[str, Any]]:
-    """能看到的班级（机构只能看到本机构的）/ the classes this user may see."""
-    return [class_dict(r) for r in _classes(service(request), user)]
+    """能看到的班级（机构只能看到本机构的），可检索、筛选、排序、分页 / the classes this user may
+    see, one page of them.
+
+    Query: `q` (class, institution or trainee name), `institution`, `verdict`
+    (pass/fail/running), `uploaded_from`/`uploaded_to` (YYYY-MM-DD), `year` (statistics year:
+    December counts toward the next), `review=1` (people left to review), `sort`
+    (uploaded/name/institution/errors), `order` (asc/desc), `page`, `per_page` (≤ 500, 50 by
+    default). The total is in `X-Total-Count`, the next and previous pages in `Link`.
+    """
+    params = dict(request.query_params)
+    query = class_query(params, user)
+    rows, total = service(request).store.find_classes(query)
+    links = page_links(params, query, total)
+    response.headers["X-Total-Count"] = str(total)
+    rels = [f'</api/classes{links[r]}>; rel="{r}"' for r in ("prev", "next") if links[r]]
+    if rels:
+        response.headers["Link"] = ", ".join(rels)
+    return [class_dict(r) for r in rows]
 
 
 @router.get("/api/classes/{class_id}", tags=["classes"])
@@ -191,6 +212,10 @@ async def upload_class(
     path, as the folder picker gives it), or one `archive` (a zip); `institution` (inspectors).
     Refused: 400 bad input, 409 the same content as an earlier class of the institution (named,
     with Location), 413 over the size or the institution's quota, 507 the disk under its reserve.
+
+    A disc at once (多班级上传): when the upload's top level holds two or more class folders,
+    each becomes a class of its own, audited on its own; the answer is then `{"disc", "classes":
+    [one class as above…], "refused": [{"name", "status", "detail"}…], "url": "/classes"}`.
     """
     svc = service(request)
     length = request.headers.get("content-length")
@@ -231,11 +256,54 @@ async def upload_class(
             raise HTTPException(exc.status, str(exc)) from exc
     finally:
         await form.close()
-    institution = _institution(user, asked if isinstance(asked, str) else None, staged.folder)
+    named = asked if isinstance(asked, str) else None
+    try:
+        folders = await run_in_threadpool(_disc_classes, svc, staged)
+        parts = await run_in_threadpool(svc.uploads.split, staged, folders) if folders else []
+    except BaseException:
+        svc.uploads.discard(staged)
+        raise
+    if not parts:
+        try:
+            return await _store_class(svc, user, staged, named)
+        except UploadRefused as exc:
+            raise HTTPException(exc.status, str(exc)) from exc
+    stored: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for part in parts:  # each class on its own: one refused (a duplicate, say) stops no other
+        try:
+            stored.append(await _store_class(svc, user, part, named))
+        except (UploadRefused, HTTPException) as exc:
+            status = exc.status if isinstance(exc, UploadRefused) else exc.status_code
+            detail = str(exc) if isinstance(exc, UploadRefused) else exc.detail
+            refused.append({"name": part.folder, "status": status, "detail": detail})
+    if not stored:
+        raise HTTPException(refused[0]["status"], refused[0]["detail"])
+    return {"disc": staged.folder, "classes": stored, "refused": refused, "url": "/classes"}
+
+
+def _disc_classes(svc: Service, staged: Staged) -> list[str]:
+    """The class folders at the top of a staged upload that is a disc (its top level holds two
+    or more class folders), by name; [] for one class."""
+    from api.routes.ledger import ledger_profile
+    from video_audit.disc import DiscWalker
+
+    root = svc.uploads.staging / staged.token / staged.folder
+    walker = DiscWalker(ledger_profile())
+    if walker.is_class_dir(root):
+        return []
+    subdirs = [e for e in root.iterdir() if e.is_dir() and not e.is_symlink()]
+    names = sorted(e.name for e in subdirs if walker.is_class_dir(e))
+    return names if len(names) >= 2 else []
+
+
+async def _store_class(
+    svc: Service, user: User, staged: Staged, asked: str | None
+) -> dict[str, Any]:
+    """Commit one staged class, queue its audit, take in its ledger files; what was stored."""
+    institution = _institution(user, asked, staged.folder)
     try:
         class_id, folder = await run_in_threadpool(_commit, svc, user, staged, institution)
-    except UploadRefused as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
     finally:
         svc.uploads.discard(staged)  # nothing left in staging once committed or refused
     audit_id = await run_in_threadpool(svc.store.add_audit, class_id)

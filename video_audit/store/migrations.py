@@ -10,12 +10,14 @@ video-audit is refused, and so is an SQLite file that is not ours.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from video_audit.store.base import StoreError, now, transaction
+from video_audit.store.class_index import FACT_COLUMNS, report_facts
 
 # The web service's schema as it was at version 1 of its meta table (keep it as it was: a
 # workspace of that time is adopted as it stands).
@@ -284,6 +286,37 @@ CREATE UNIQUE INDEX IF NOT EXISTS ledger_signatures_standing
 """
 
 
+
+def _class_list(conn: sqlite3.Connection) -> None:
+    """What the class list searches, filters and sorts by (video_audit/store/class_index.py),
+    with its indexes; filled in from each class's latest finished audit stored before."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(classes)")}
+    for name in FACT_COLUMNS:
+        if name not in columns:
+            kind = "INTEGER" if name in ("errors", "facts_audit") else "TEXT"
+            conn.execute(f"ALTER TABLE classes ADD COLUMN {name} {kind}")
+    for sql in (
+        "CREATE INDEX IF NOT EXISTS audits_by_class ON audits (class_id, id)",
+        "CREATE INDEX IF NOT EXISTS classes_by_upload ON classes (uploaded_at)",
+        "CREATE INDEX IF NOT EXISTS classes_by_institution ON classes (institution, uploaded_at)",
+        "CREATE INDEX IF NOT EXISTS classes_by_name ON classes (name)",
+        "CREATE INDEX IF NOT EXISTS classes_by_start ON classes (start_date)",
+        "CREATE INDEX IF NOT EXISTS classes_by_errors ON classes (errors)",
+    ):
+        conn.execute(sql)
+    done = conn.execute(
+        "SELECT a.id, a.class_id, a.report FROM audits a WHERE a.id = (SELECT MAX(b.id) FROM "
+        "audits b WHERE b.class_id = a.class_id AND b.state = 'done' AND b.report IS NOT NULL)"
+    ).fetchall()
+    for audit_id, class_id, report in done:
+        facts = report_facts(json.loads(report))
+        conn.execute(
+            "UPDATE classes SET trainees = ?, start_date = ?, verdict = ?, errors = ?, "
+            "review = ?, facts_audit = ? WHERE id = ?",
+            (*facts.values(int(audit_id)), class_id),
+        )
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its version, a name for people, and what it does."""
@@ -302,6 +335,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "web service: content digests of uploaded classes", _class_contents),
     Migration(7, "attendance review: decisions, people seen, evidence of decisions", _attendance),
     Migration(8, "ledgers: check-ins, employment lists, two signatures", _script(_LEDGERS)),
+    Migration(9, "web service: the class list's search, filters and indexes", _class_list),
 )
 LATEST = MIGRATIONS[-1].version
 
