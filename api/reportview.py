@@ -10,6 +10,7 @@ from api.context import Service
 from video_audit.faces.matrix import words
 from video_audit.findings import catalogue
 from video_audit.ledger import workspace
+from video_audit.rules.format import clock
 
 SLOTS = ("roll1", "roll2", "lesson")
 DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))
@@ -18,6 +19,36 @@ DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))
 def stored_report(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
     """The audit's JSON report in lang (the file written at audit time), else the stored zh one."""
     return workspace.stored_report(svc.reports_dir, audit, lang)
+
+
+MOMENTS_SHOWN = 8
+
+
+def finding_moments(finding: dict[str, Any]) -> list[dict[str, Any]]:
+    """The clip times a finding names, for links to the player: stretches (QA03/QA04) as
+    {t, end}, events (QA06) and worst frames (QA01/QA02) as {t}; QA07 (the recording time, read
+    where the clip begins) its start. Each with a label for people (5:00–6:39, 5:00)."""
+    details = finding.get("details") or {}
+    spans: list[tuple[float, float | None]] = []
+    for pair in details.get("stretches") or []:
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            spans.append((float(pair[0]), float(pair[1])))
+    for event in details.get("events") or []:
+        if isinstance(event, dict) and isinstance(event.get("at"), int | float):
+            spans.append((float(event["at"]), None))
+    for key in ("at_seconds", "at"):
+        if isinstance(details.get(key), int | float) and not spans:
+            spans.append((float(details[key]), None))
+    if not spans and finding.get("code") == "QA07":
+        spans.append((0.0, None))
+    moments: list[dict[str, Any]] = []
+    for start, end in sorted(set(spans), key=lambda s: s[0])[:MOMENTS_SHOWN]:
+        start = max(0.0, start)
+        label = clock(start) if end is None else f"{clock(start)}–{clock(end)}"
+        moments.append(
+            {"t": round(start, 2), "end": None if end is None else round(end, 2), "label": label}
+        )
+    return moments
 
 
 def _slot(clip: dict[str, Any]) -> str | None:
@@ -92,7 +123,13 @@ def report_view(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
         return None
     report = with_decisions(svc, audit, report)
     files = json.loads(audit["files"] or "{}")
-    findings = report["findings"]
+    clips = {
+        c["path"] for cls in report.get("classes") or [] for d in cls["days"] for c in d["clips"]
+    }
+    findings = [
+        {**f, "moments": finding_moments(f) if f["path"] in clips else []}
+        for f in report["findings"]
+    ]
     classes = [
         {
             "path": cls.get("path", "."),

@@ -69,6 +69,7 @@ def _fill(path: str, w: dict[str, Any]) -> str:
         "audit_id": w["a"]["audit_id"],
         "seq": w["ev_a"]["seq"],
         "decision_id": 1,
+        "spot_id": 1,
         "kind": "frame",
         "fmt": "json",
         "rel": w["clip_a"],

@@ -55,7 +55,7 @@ def old_workspace(root: Path, clip: Path) -> None:
         names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         for (name,) in names:
             if (
-                name.startswith(("scan_", "footage_", "attendance_", "ledger_"))
+                name.startswith(("scan_", "footage_", "attendance_", "ledger_", "spotcheck_"))
                 or name == "schema_migrations"
             ):
                 conn.execute(f"DROP TABLE {name}")
@@ -141,6 +141,7 @@ def test_an_earlier_fingerprint_store_is_adopted(tmp_path: Path) -> None:
         for name in (
             "users",
             "sessions",
+            "spotcheck_results",
             "spotchecks",
             "evidence",
             "findings",

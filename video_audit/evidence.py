@@ -74,9 +74,16 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
-RECORD_KINDS = ("attendance_decision", "attendance_revocation", "ledger_signature", "ledger_void")
+RECORD_KINDS = (
+    "attendance_decision",
+    "attendance_revocation",
+    "ledger_signature",
+    "ledger_void",
+    "spotcheck_result",
+)
 """The records that are no capture: attendance decisions and revocations (faces/review.py), a
-ledger's signatures and the voids that end them (api/routes/ledger.py)."""
+ledger's signatures and the voids that end them (api/routes/ledger.py), an inspector's
+spot-check results (api/routes/spotchecks.py)."""
 _INSTITUTION = re.compile(r"^(.+?(?:学校|学院|中心|公司|协会|机构|研究院|培训部))")
 
 

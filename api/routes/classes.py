@@ -27,6 +27,7 @@ from api.context import (
 )
 from api.pages import page
 from api.reportview import report_view
+from api.routes.spotchecks import spotcheck_views
 from api.uploads import Quota, Staged, UploadRefused
 from video_audit.evidence import split_prefix
 
@@ -330,11 +331,7 @@ def class_page(
     lang = lang_of(request)
     audit = svc.store.latest_audit(class_id)
     view = report_view(svc, audit, lang) if audit is not None else None
-    spotchecks = (
-        [{**dict(s), "moments": json.loads(s["moments"])} for s in svc.store.spotchecks(class_id)]
-        if user.sees_all
-        else []
-    )
+    spotchecks = spotcheck_views(svc, class_id) if user.sees_all else []
     return page(
         request,
         "class.html",

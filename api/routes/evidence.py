@@ -31,6 +31,15 @@ from video_audit.store import now
 router = APIRouter(tags=["evidence"])
 
 
+CAPTURE_REFUSED = {
+    "past_end": "无法截图：这个时刻已超出视频结尾，请在视频范围内选择 / past the end of the clip",
+    "before_start": "无法截图：时刻不能早于视频开头 / before the start of the clip",
+    "no_video": "无法截图：该文件中没有视频画面 / the file holds no video",
+    "unreadable": "无法截图：该视频文件无法解码（可能已损坏或不完整），可下载原文件核查"
+    " / the clip cannot be decoded",
+}
+
+
 class CaptureRequest(BaseModel):
     clip: str = Field(description="片段在班级文件夹中的相对路径 / the clip's path in the class")
     at: float = Field(ge=0, description="秒，播放器的 currentTime / seconds, the player's time")
@@ -82,8 +91,10 @@ def capture(
         record = svc.evidence.capture(
             path, body.at, user.name, body.note.strip(), caption, class_id, body.clip
         )
-    except ScreenshotError as exc:
-        raise HTTPException(422, f"无法截图：{exc} / cannot capture") from exc
+    except ScreenshotError as exc:  # its text names the server's path and FFmpeg's words
+        raise HTTPException(
+            422, CAPTURE_REFUSED.get(exc.reason, CAPTURE_REFUSED["unreadable"])
+        ) from exc
     except EvidenceKeyError as exc:
         raise HTTPException(500, f"无法取证：{exc.both()}") from exc
     return record_dict(record)

@@ -16,7 +16,12 @@ TOLERANCE = Fraction(1, 1000)
 
 
 class ScreenshotError(Exception):
-    """The frame could not be grabbed: unreadable file, no video, time outside the clip."""
+    """The frame could not be grabbed: unreadable file, no video, time outside the clip.
+    REASON says which for people: unreadable, no_video, before_start or past_end."""
+
+    def __init__(self, message: str, reason: str = "unreadable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,14 @@ def grab(path: Path, at: float) -> Grab:
     frame a full decode from the start would give, at the cost of one GOP at most.
     """
     if at < 0:
-        raise ScreenshotError(f"{path}: time {at} is before the start of the clip")
+        raise ScreenshotError(f"{path}: time {at} is before the start of the clip", "before_start")
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as exc:
         raise ScreenshotError(f"{path}: cannot open ({exc})") from exc
     with container:
         if not container.streams.video:
-            raise ScreenshotError(f"{path}: no video stream")
+            raise ScreenshotError(f"{path}: no video stream", "no_video")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         if stream.time_base is None:
@@ -87,7 +92,8 @@ def grab(path: Path, at: float) -> Grab:
             duration = container.duration / 1_000_000
         if duration is not None and at >= duration:
             raise ScreenshotError(
-                f"{path}: time {time_code(at)} is past the end of the clip ({time_code(duration)})"
+                f"{path}: time {time_code(at)} is past the end of the clip ({time_code(duration)})",
+                "past_end",
             )
         target = start + int((Fraction(at) + TOLERANCE) / tb)
         chosen = None
@@ -110,7 +116,9 @@ def grab(path: Path, at: float) -> Grab:
         rate = stream.average_rate
         shown_until = (chosen.pts - start) * tb + (1 / Fraction(rate) if rate else 0) + TOLERANCE
         if ran_out and Fraction(at) > shown_until:
-            raise ScreenshotError(f"{path}: time {time_code(at)} is past the end of the clip")
+            raise ScreenshotError(
+                f"{path}: time {time_code(at)} is past the end of the clip", "past_end"
+            )
         image: np.ndarray = chosen.to_ndarray(format="rgb24")
         # The picture as players show it: a display matrix (phones, some recorders) turns it.
         # PyAV gives the counter-clockwise angle (-90 = a quarter turn clockwise), like np.rot90.

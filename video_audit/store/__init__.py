@@ -6,6 +6,7 @@
     fingerprints footage fingerprints (reuse across classes)
     decisions    attendance review: inspectors' decisions, the people audits saw
     ledgers      补贴核算: check-in files, employment lists, the ledgers' two signatures
+    spotchecks   spot-check results: 正常 / 异常 and a note per drawn moment
 
 `Store` is the database as the web service and the account commands use it.
 """
@@ -19,9 +20,12 @@ from video_audit.store.db import DB_NAME, Database
 from video_audit.store.decisions import AttendanceDecisions
 from video_audit.store.evidence import EvidenceRecords
 from video_audit.store.ledgers import Ledgers
+from video_audit.store.spotchecks import SpotCheckResults
 
 __all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
 
 
-class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers):
+class Store(
+    Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers, SpotCheckResults
+):
     """The workspace database with every concern's queries. Create one per process; close()."""

@@ -286,6 +286,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS ledger_signatures_standing
 """
 
 
+# Spot-check results: an inspector's 正常 / 异常 and note per drawn moment (index into the
+# spot-check's moments), each with the evidence record written in the same transaction.
+_SPOTCHECK_RESULTS = """
+CREATE TABLE IF NOT EXISTS spotcheck_results (
+    id INTEGER PRIMARY KEY, spotcheck_id INTEGER NOT NULL REFERENCES spotchecks(id),
+    moment INTEGER NOT NULL, result TEXT NOT NULL CHECK (result IN ('normal', 'abnormal')),
+    note TEXT NOT NULL, recorded_by INTEGER NOT NULL REFERENCES users(id),
+    recorded TEXT NOT NULL, evidence_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS spotcheck_results_spotcheck ON spotcheck_results(spotcheck_id);
+"""
+
 
 def _class_list(conn: sqlite3.Connection) -> None:
     """What the class list searches, filters and sorts by (video_audit/store/class_index.py),
@@ -336,6 +347,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "attendance review: decisions, people seen, evidence of decisions", _attendance),
     Migration(8, "ledgers: check-ins, employment lists, two signatures", _script(_LEDGERS)),
     Migration(9, "web service: the class list's search, filters and indexes", _class_list),
+    Migration(10, "spot-check results", _script(_SPOTCHECK_RESULTS)),
 )
 LATEST = MIGRATIONS[-1].version
 
