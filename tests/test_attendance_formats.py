@@ -76,7 +76,10 @@ def test_matrix_tells_machine_from_inspector_on_every_day() -> None:
     wang, li = m["rows"]
     assert [c["state"] for c in wang["cells"]] == ["present", "present", "no_footage"]
     assert [c["label"] for c in wang["cells"]] == ["到课", "到课（人工确认）", "无视频"]
-    assert wang["cells"][0]["basis"] == "机器判定 相似度 0.81"
+    assert (
+        wang["cells"][0]["basis"]
+        == "机器判定：与名册照片的相似度 0.81（1 为完全相同），达到自动认定标准"
+    )
     assert wang["cells"][1]["basis"] == "人工确认：王检查 2024-06-05 10:12"
     assert [c["state"] for c in li["cells"]] == ["review", "absent", "no_footage"]
     assert li["cells"][0]["basis"] == "与名册照片的差距超出自动判定范围"
@@ -126,7 +129,11 @@ def test_xlsx_holds_state_and_reason_as_data(with_faces: AuditReport) -> None:
     assert rows[0][1:] == ("人员", "证件号（部分隐藏）", "角色", "日期", "状态",
                            "机器判定 / 人工确认", "依据")  # fmt: skip
     table = {(r[1], r[4]): r[5:] for r in rows[1:]}
-    assert table[("王芳", "2024-06-03")] == ("到课", "机器判定", "机器判定 相似度 0.81")
+    assert table[("王芳", "2024-06-03")] == (
+        "到课",
+        "机器判定",
+        "机器判定：与名册照片的相似度 0.81（1 为完全相同），达到自动认定标准",
+    )
     assert table[("王芳", "2024-06-04")] == (
         "到课（人工确认）",
         "人工确认",
@@ -141,7 +148,7 @@ def test_xlsx_holds_state_and_reason_as_data(with_faces: AuditReport) -> None:
     assert all(r[2] == "140***********1234" and r[1] for r in rows[1:])  # name beside the ID
     assert sheet.auto_filter.ref == f"A1:H{len(rows)}"
     grid = {r[0]: r for r in book["出勤"].iter_rows(values_only=True) if r and r[0]}
-    assert grid["王芳"][3:6] == ("到课 0.81", "到课（人工确认）", "无视频")
+    assert grid["王芳"][3:6] == ("到课", "到课（人工确认）", "无视频")  # state only; why: 出勤明细
 
 
 def test_html_embeds_its_thumbnails_or_leaves_them_out(with_faces: AuditReport) -> None:

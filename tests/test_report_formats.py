@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from tests.conftest import PREFIX
 from video_audit.audit import AuditReport, run_audit
 from video_audit.cli import main
+from video_audit.findings import rule
 from video_audit.report import html, xlsx
 from video_audit.report.texts import t
 from video_audit.samples.discs import ClipSpec, write_clip
@@ -208,7 +209,8 @@ def test_html_attendance_block_only_when_faces_filled_it(
     block = sections[HOSTILE].split('<div class="attendance">')[1]
     cells = re.findall(r"<td[^>]*>(?:<span[^>]*>)?([^<]*)", block)
     assert cells[:7] == ["2024-05-20", "5月20日", "3", "1", "1", "0", "5"]
-    assert "insightface 模型包（insightface）" in block and "B&lt;7&gt;" in block
+    # A Chinese reader gets the engine's plain label, not its internal description.
+    assert "识别引擎：insightface 模型包<" in block and "B&lt;7&gt;" in block
 
 
 def _workbook(data: bytes) -> Any:
@@ -217,11 +219,13 @@ def _workbook(data: bytes) -> Any:
 
 def test_xlsx_findings_sheet(report: AuditReport) -> None:
     wb = _workbook(xlsx.render(report))
-    assert wb.sheetnames == ["问题清单", "每日情况", "汇总"]
+    assert wb.sheetnames == ["汇总", "问题清单", "每日情况"]
     ws = wb["问题清单"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("班级", "日期", "文件", "级别", "规则", "规则名称", "原因", "测量值与阈值")
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:H{len(rows)}"
+    assert rows[0] == (
+        "班级", "日期", "文件", "级别", "规则", "规则名称", "原因", "测量值与阈值", "整改建议"
+    )  # fmt: skip
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:I{len(rows)}"
     body = rows[1:]
     assert len(body) == len(report.findings)
     assert Counter(r[4] for r in body) == Counter(f.code for f in report.findings)
@@ -229,6 +233,7 @@ def test_xlsx_findings_sheet(report: AuditReport) -> None:
     assert fm02[0] == HOSTILE and fm02[1].date().isoformat() == "2024-05-21"
     assert fm02[3] == "错误" and fm02[7] == "实测 640×480；要求 ≥ 1024×768"
     assert fm02[2] == f"5月21日/{PREFIX}5月21日课间人脸识别视频2.mp4"
+    assert fm02[8] == rule("FM02").remedy["zh"]
     for n, row in enumerate(body, start=2):
         colour = ws.cell(row=n, column=1).fill.fgColor.rgb
         assert colour.endswith("FDE2E1" if row[3] == "错误" else "FFF2CC")
@@ -259,7 +264,7 @@ def test_xlsx_matrix_and_summary(report: AuditReport) -> None:
 
 def test_xlsx_in_english(report: AuditReport) -> None:
     wb = _workbook(xlsx.render(report, "en"))
-    assert wb.sheetnames == ["Findings", "Per day", "Summary"]
+    assert wb.sheetnames == ["Summary", "Findings", "Per day"]
     header = next(wb["Findings"].iter_rows(values_only=True))
     assert header[:3] == ("Class", "Date", "File")
 
@@ -272,7 +277,7 @@ def test_cli_writes_html_and_xlsx(disc: Path, short_profile: Path, tmp_path: Pat
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     result = runner.invoke(main, [*common, "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 1, result.output
-    assert _workbook((tmp_path / "r.xlsx").read_bytes()).sheetnames[0] == "问题清单"
+    assert _workbook((tmp_path / "r.xlsx").read_bytes()).sheetnames[0] == "汇总"
     good = ["check", str(disc / GOOD), "--standard", str(short_profile)]
     result = runner.invoke(main, [*good, "--format", "html", "--out", str(tmp_path / "g.html")])
     assert result.exit_code == 0, result.output

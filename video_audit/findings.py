@@ -96,8 +96,30 @@ TERMS: dict[str, dict[str, str]] = {
 }
 
 
+class Bilingual(str):
+    """An English text that carries its Chinese (a roster problem, say): as a str it is the
+    English; localise() gives a Chinese reader the Chinese."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Bilingual:
+        text = super().__new__(cls, en)
+        text.zh = zh
+        return text
+
+    def __reduce__(self) -> tuple[type[Bilingual], tuple[str, str]]:
+        return (Bilingual, (str.__str__(self), self.zh))
+
+    def join_with(self, other: str, sep: tuple[str, str] = (": ", "：")) -> Bilingual:
+        """SELF sep OTHER in both languages (OTHER's own Chinese where it has one)."""
+        zh = other.zh if isinstance(other, Bilingual) else other
+        return Bilingual(f"{self}{sep[0]}{other}", f"{self.zh}{sep[1]}{zh}")
+
+
 def localise(value: Any, lang: str) -> Any:
     """A detail value as a reader sees it: known codes translated, lists joined."""
+    if isinstance(value, Bilingual):
+        return value.zh if lang == "zh" else str.__str__(value)
     terms = TERMS.get(lang, TERMS["en"])
     if isinstance(value, list | tuple):
         sep = "、" if lang == "zh" else ", "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from video_audit.findings import localise
 from video_audit.spreadsheet import put
 
 WORDS = {
@@ -42,6 +43,9 @@ WORDS = {
         "reason_absent_nearby": "该学员当天未被认出，但有一张未认定的人脸与其相近，不能判为缺勤",
         "days_seen": "出现日期",
         "machine": "机器判定",
+        "machine_similarity": (
+            "机器判定：与名册照片的相似度 {similarity}（1 为完全相同），达到自动认定标准"
+        ),
         "confirmed": "人工确认",
         "confirmed_present": "到课（人工确认）",
         "decided_stranger": "名册外人员",
@@ -89,6 +93,10 @@ WORDS = {
         ),
         "days_seen": "days seen",
         "machine": "machine verdict",
+        "machine_similarity": (
+            "machine verdict: similarity to the roster photo {similarity} (1 = identical), "
+            "enough for an automatic verdict"
+        ),
         "confirmed": "confirmed by an inspector",
         "confirmed_present": "present (confirmed)",
         "decided_stranger": "not on the roster",
@@ -117,7 +125,9 @@ def engine_line(attendance: Mapping[str, Any], lang: str) -> tuple[str, str]:
     label = w.get(f"engine_{name}")
     if not label:
         return described, ""
-    line = f"{label}（{described}）" if lang == "zh" else f"{label} ({described})"
+    # A Chinese reader gets the plain label; the engine's own description (models, runtime) is
+    # for English readers and the JSON.
+    line = label if lang == "zh" else f"{label} ({described})"
     return line, w.get(f"engine_advice_{name}", "")
 
 
@@ -213,8 +223,9 @@ def cell_basis(cell: Mapping[str, Any], w: Mapping[str, str]) -> str:
         return str(cell["decided"])
     if cell["state"] == "present":
         similarity = cell.get("similarity")
-        shown = f" {w['similarity']} {similarity:.2f}" if similarity is not None else ""
-        return f"{w['machine']}{shown}"
+        if similarity is None:
+            return w["machine"]
+        return w["machine_similarity"].format(similarity=f"{similarity:.2f}")
     return str(cell.get("reason") or "")
 
 
@@ -227,7 +238,8 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
         return None
     w = words(lang)
     days = [d for d in attendance.get("days") or [] if isinstance(d, Mapping)]
-    columns = [d.get("date") or d.get("path", "") for d in days]
+    # A day by its date, an undated one by its own folder name (第三天), not its path.
+    columns = [d.get("date") or str(d.get("path", "")).rsplit("/", 1)[-1] for d in days]
     decided = _decided(attendance)
     rows = []
     for person in attendance["roster"]:
@@ -319,15 +331,16 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
         "unknowns": unknowns,
         "decisions": decisions,
         "thresholds": attendance.get("thresholds") or {},
-        "problems": attendance.get("problems") or [],
+        "problems": [localise(p, lang) for p in attendance.get("problems") or []],
     }
 
 
 def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) -> None:
     """An attendance sheet (openpyxl): per class the matrix, then review cases and unknowns.
 
-    Not added when no class has attendance. Thumbnails are named by path (faces/…, beside the
-    report file), not embedded: the workbook stays small and free of face images.
+    Not added when no class has attendance. A cell holds the state only (the reason is in the
+    出勤明细 sheet, a column of its own). Thumbnails are neither embedded nor named: the workbook
+    stays small, free of face images and of paths to files outside it.
     """
     from openpyxl.styles import Font, PatternFill
 
@@ -358,10 +371,7 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
             for col, value in enumerate([r["name"], r["id"], r["role"]], start=1):
                 put(ws, row, col, value)
             for col, cell in enumerate(r["cells"], start=4):
-                text = cell["label"]
-                if cell.get("similarity") is not None and not cell.get("decided"):
-                    text += f" {cell['similarity']:.2f}"
-                target = put(ws, row, col, text)
+                target = put(ws, row, col, cell["label"])
                 confirmed = cell["state"] == "present" and cell.get("decided")
                 if (fill := fills.get("confirmed" if confirmed else cell["state"])) is not None:
                     target.fill = fill
@@ -373,17 +383,16 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
             for case in cases:
                 row += 1
                 put(ws, row, 1, case["day"])
-                put(ws, row, 2, case["thumbnail"])
-                put(ws, row, 3, "、".join(case["seen_in"]))
+                put(ws, row, 2, ("、" if lang == "zh" else ", ").join(case["seen_in"]))
                 for k, cand in enumerate(case.get("candidates", [])):
                     put(
                         ws,
                         row,
-                        4 + k,
+                        3 + k,
                         f"{cand['name']} {cand['id']} ({w['distance']} {cand['distance']})",
                     )
                 if case.get("reason"):
-                    put(ws, row, 4 + len(case.get("candidates", [])), case["reason"])
+                    put(ws, row, 3 + len(case.get("candidates", [])), case["reason"])
         row += 2
     for letter, width in zip("ABCDEFGHIJ", (14, 22, 10, 16, 16, 16, 16, 16, 16, 16), strict=True):
         ws.column_dimensions[letter].width = width

@@ -25,6 +25,7 @@ from PIL import Image
 
 from video_audit.faces.engine import FaceEngine, distances
 from video_audit.faces.sheets import Sheet, SheetError, embedded_in, photo_bytes, read_sheets
+from video_audit.findings import Bilingual
 
 Role = Literal["trainee", "teacher", "manager"]
 
@@ -81,7 +82,21 @@ _TOKENS = re.compile(r"[\s_\-—.·,，()（）\[\]【】]+")
 
 
 class RosterError(ValueError):
-    """A roster that cannot be used: the message names the file and, where known, the row."""
+    """A roster that cannot be used: the message (en, carrying its zh: findings.Bilingual) names
+    the file and, where known, the row."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args and isinstance(self.args[0], str) else super().__str__()
+
+
+def _at(where: str | Path, en: str, zh: str) -> Bilingual:
+    """WHERE: EN, with its Chinese (WHERE's own Chinese when it carries one)."""
+    zh_where = where.zh if isinstance(where, Bilingual) else str(where)
+    return Bilingual(f"{where}: {en}", f"{zh_where}：{zh}")
+
+
+def _row(where: str, number: int) -> Bilingual:
+    return _at(where, f"row {number}", f"第 {number} 行")
 
 
 @dataclass
@@ -174,7 +189,9 @@ def _id_text(value: Any, where: str) -> str:
         value = int(value)
     if isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer():
-            raise RosterError(f"{where}: ID {value!r} is not a whole number")
+            raise RosterError(
+                _at(where, f"ID {value!r} is not a whole number", f"证件号 {value!r} 不是整数")
+            )
         digits = str(int(value))
         if len(digits) > EXCEL_DIGITS:
             raise RosterError(_lost_digits(where, mask_id(digits)))
@@ -186,10 +203,13 @@ def _id_text(value: Any, where: str) -> str:
     return text[:-1] + "X" if len(text) == 18 and text.endswith("x") else text
 
 
-def _lost_digits(where: str, shown: str) -> str:
-    return (
-        f"{where}: ID {shown} was stored as a number, so Excel kept only its first "
-        f"{EXCEL_DIGITS} digits; set the ID column's format to text (文本) and type the IDs again"
+def _lost_digits(where: str, shown: str) -> Bilingual:
+    return _at(
+        where,
+        f"ID {shown} was stored as a number, so Excel kept only its first {EXCEL_DIGITS} digits; "
+        "set the ID column's format to text (文本) and type the IDs again",
+        f"证件号 {shown} 被存成了数字，Excel 只保留了前 {EXCEL_DIGITS} 位；"
+        "请把证件号一列的格式设为“文本”，再重新输入证件号",
     )
 
 
@@ -226,10 +246,14 @@ def parse_roster(path: Path, photo_dirs: Sequence[str] = PHOTO_DIRS) -> Roster:
     found = [(s, h) for s in sheets if (h := _header(s)) is not None]
     if not found:
         if not any(any(_text(c) for c in row) for s in sheets for _, row in s.rows):
-            raise RosterError(f"{path}: empty roster")
+            raise RosterError(_at(path, "empty roster", "名册是空的"))
         raise RosterError(
-            f"{path}: header lacks id, name (expected 证件号/身份证号/学号/id and 姓名/name; "
-            "角色/role and 照片/photo are optional)"
+            _at(
+                path,
+                "header lacks id, name (expected 证件号/身份证号/学号/id and 姓名/name; "
+                "角色/role and 照片/photo are optional)",
+                "表头缺少证件号或姓名列（应有“证件号/身份证号/学号”和“姓名”；“角色”和“照片”可选）",
+            )
         )
     entries: dict[str, RosterEntry] = {}
     for n, (sheet, (start, cols)) in enumerate(found, start=1):
@@ -257,7 +281,7 @@ def _read_row(
     header_ids: set[str],
     entries: dict[str, RosterEntry],
 ) -> None:
-    where = f"{sheet.where}: row {number}"
+    where = _row(sheet.where, number)
 
     def cell(key: str) -> Any:
         i = cols.get(key)
@@ -270,11 +294,17 @@ def _read_row(
         return  # the header again (tables printed over several pages repeat it)
     pid = _id_text(raw_id, where)
     if not pid or not name:
-        raise RosterError(f"{where}: needs an ID and a name")
+        raise RosterError(_at(where, "needs an ID and a name", "需要证件号和姓名"))
     role_text = _text(cell("role")).lower()
     role = ROLES.get(role_text) if role_text else default
     if role is None:
-        raise RosterError(f"{where}: unknown role {role_text!r} (学员/教师/管理人员)")
+        raise RosterError(
+            _at(
+                where,
+                f"unknown role {role_text!r} (学员/教师/管理人员)",
+                f"角色“{role_text}”无法识别（应为 学员/教师/管理人员）",
+            )
+        )
     photos = [
         sheet.path.parent / p.strip().replace("\\", "/")
         for p in PHOTO_SPLIT.split(_text(cell("photo")))
@@ -288,7 +318,9 @@ def _read_row(
         )
         return
     if entry.name != name:
-        raise RosterError(f"{where}: ID {mask_id(pid)} names two people")
+        raise RosterError(
+            _at(where, f"ID {mask_id(pid)} names two people", f"证件号 {mask_id(pid)} 对应两个人")
+        )
     entry.photos.extend(photos)
     entry.rows.append(number)
     entry.photo_rows.extend([number] * len(photos))
@@ -377,21 +409,39 @@ def enrol(roster: Roster, engine: FaceEngine, cache_dir: Path | None) -> list[st
     problems: list[str] = []
     for entry in roster.entries:
         entry.embeddings = []
-        book = str(roster.path) if entry.sheet is None else f"{roster.path}: sheet {entry.sheet!r}"
+        book = Sheet(roster.path, entry.sheet, []).where
         if not entry.photos:
             problems.append(
-                f"{book}: row {entry.rows[0]}: {entry.name} has no photo (照片 column, a picture"
-                " on the row, or a photo named by ID number or name in 照片/)"
+                _at(
+                    _row(book, entry.rows[0]),
+                    f"{entry.name} has no photo (照片 column, a picture on the row, or a photo "
+                    "named by ID number or name in 照片/)",
+                    f"{entry.name} 没有照片（“照片”列、该行上插入的图片，或 照片/ 文件夹中以证件号"
+                    "或姓名命名的照片）",
+                )
             )
             continue
         for photo, row in zip(entry.photos, entry.photo_rows, strict=True):
-            where = f"{book}: row {row}: photo {photo_label(photo)}"
+            label = photo_label(photo)
+            where = _at(_row(book, row), f"photo {label}", f"照片 {label}")
             vector, problem = _enrol_photo(photo, engine, cache_dir)
             if problem:
-                problems.append(f"{where}: {problem}")
+                zh = problem.zh if isinstance(problem, Bilingual) else _PHOTO_PROBLEMS.get(problem)
+                problems.append(_at(where, problem, zh or problem))
             elif vector is not None:
                 entry.embeddings.append(vector)
     return problems
+
+
+# What can be wrong with one roster photo, in Chinese (the English is the key).
+_PHOTO_PROBLEMS = {
+    "missing or unreadable": "缺失或无法读取",
+    "too large to open safely (more than 40 million pixels)": (
+        "图片过大（超过 4000 万像素），不予打开"
+    ),
+    "not an image": "不是图片",
+    "no face found": "未找到人脸",
+}
 
 
 def _enrol_photo(
@@ -424,7 +474,10 @@ def _enrol_photo(
     if len(faces) > 1:
         biggest = sorted(faces, key=lambda f: f.size, reverse=True)
         if biggest[1].size > 0.5 * biggest[0].size:
-            return None, f"{len(faces)} faces (one person per photo)"
+            return None, Bilingual(
+                f"{len(faces)} faces (one person per photo)",
+                f"有 {len(faces)} 张人脸（每张照片只能有一人）",
+            )
         faces = biggest[:1]
     vector = engine.embed(faces[0])
     if cached is not None:

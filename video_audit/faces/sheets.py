@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from video_audit.findings import Bilingual
+
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file of .xls (and WPS .et)
 
 
 class SheetError(ValueError):
-    """A roster file that cannot be read as a table (the message names the file)."""
+    """A roster file that cannot be read as a table (the message names the file, zh and en)."""
+
+    def __str__(self) -> str:
+        return self.args[0] if self.args and isinstance(self.args[0], str) else super().__str__()
 
 
 @dataclass
@@ -35,8 +40,10 @@ class Sheet:
     pictures: dict[int, list[Path]] = field(default_factory=dict)
 
     @property
-    def where(self) -> str:
-        return str(self.path) if self.name is None else f"{self.path}: sheet {self.name!r}"
+    def where(self) -> Bilingual:
+        if self.name is None:
+            return Bilingual(str(self.path), str(self.path))
+        return Bilingual(f"{self.path}: sheet {self.name!r}", f"{self.path}：工作表“{self.name}”")
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -44,7 +51,10 @@ def read_sheets(path: Path) -> list[Sheet]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SheetError(f"{path}: cannot read roster: {exc.strerror or exc}") from exc
+        why = exc.strerror or exc
+        raise SheetError(
+            Bilingual(f"{path}: cannot read roster: {why}", f"{path}：名册无法读取：{why}")
+        ) from exc
     if data.startswith(_ZIP):
         return _xlsx(path, data)
     if data.startswith(_OLE):
@@ -58,7 +68,9 @@ def _decode(data: bytes, path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise SheetError(f"{path}: not UTF-8 or GBK text")
+    raise SheetError(
+        Bilingual(f"{path}: not UTF-8 or GBK text", f"{path}：不是 UTF-8 或 GBK 编码的文本")
+    )
 
 
 def _csv(path: Path, data: bytes) -> Sheet:
@@ -66,7 +78,9 @@ def _csv(path: Path, data: bytes) -> Sheet:
     try:
         records = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
-        raise SheetError(f"{path}: not a CSV table: {exc}") from exc
+        raise SheetError(
+            Bilingual(f"{path}: not a CSV table: {exc}", f"{path}：不是 CSV 表格：{exc}")
+        ) from exc
     # A record is a row as a spreadsheet shows the file (blank lines count, like Excel's rows).
     return Sheet(path, None, [(n, list(r)) for n, r in enumerate(records, start=1)])
 
@@ -77,7 +91,9 @@ def _xlsx(path: Path, data: bytes) -> list[Sheet]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign zip
-        raise SheetError(f"{path}: cannot read the workbook: {exc}") from exc
+        raise SheetError(
+            Bilingual(f"{path}: cannot read the workbook: {exc}", f"{path}：无法读取工作簿：{exc}")
+        ) from exc
     media = _media_by_hash(data)
     several = len(book.worksheets) > 1
     sheets = []
@@ -124,7 +140,12 @@ def _xls(path: Path, data: bytes) -> list[Sheet]:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=False)
     except Exception as exc:  # xlrd.XLRDError, and struct/index errors on damaged files
-        raise SheetError(f"{path}: cannot read the workbook (.xls): {exc}") from exc
+        raise SheetError(
+            Bilingual(
+                f"{path}: cannot read the workbook (.xls): {exc}",
+                f"{path}：无法读取工作簿（.xls）：{exc}",
+            )
+        ) from exc
     sheets = book.sheets()
     several = len(sheets) > 1
     return [

@@ -15,7 +15,9 @@ from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Clip
 from video_audit.faces.images import face_images
 from video_audit.faces.matrix import attendance_matrix, engine_line
-from video_audit.findings import Finding, localise
+from video_audit.findings import Finding
+from video_audit.report.details import detail_parts, remedy
+from video_audit.report.details import details_text as details_text
 from video_audit.report.matrix import (
     Cell,
     CellState,
@@ -30,17 +32,6 @@ from video_audit.rules.format import CONTAINER_NAMES, clock
 
 CELL_MARK: dict[CellState, str] = {"ok": "✓", "warning": "!", "error": "✗", "missing": ""}
 
-# Detail pairs shown as "measured … / required …": (measured keys, threshold keys, relation).
-_PAIRS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
-    (("width", "height"), ("min_width", "min_height"), "≥ "),
-    (("duration",), ("minimum",), "≥ "),
-    (("found",), ("expected",), ""),
-    (("count",), ("expected",), "≥ "),
-    (("measured",), ("threshold",), ""),
-)
-# Details that only repeat another detail in machine form.
-_HIDDEN = {"duration_seconds", "minimum_seconds", "container", "events"}  # events: for scripts
-
 
 def relative(path: str, base: str, lang: str, in_class: bool = True) -> str:
     """A finding's path as seen from its class (in_class) or from the disc root."""
@@ -49,48 +40,6 @@ def relative(path: str, base: str, lang: str, in_class: bool = True) -> str:
     if base in (".", ""):
         return path
     return path[len(base) + 1 :] if path.startswith(base + "/") else path
-
-
-def _value(value: Any, lang: str) -> str:
-    return str(localise(value, lang))
-
-
-def details_text(finding: Finding, lang: str) -> str:
-    """Measured value and threshold as one readable line; other details the message lacks."""
-    details: Mapping[str, Any] = finding.details
-    message = finding.message(lang)
-    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
-    parts: list[str] = []
-    used: set[str] = set(_HIDDEN)
-    for measured, limit, relation in _PAIRS:
-        keys = (*measured, *limit)
-        if all(k in details and k not in used for k in keys):
-            got = "×".join(_value(details[k], lang) for k in measured)
-            need = "×".join(_value(details[k], lang) for k in limit)
-            parts.append(f"{t(lang, 'measured')} {got}{sep}{t(lang, 'required')} {relation}{need}")
-            used |= {*measured, *limit}
-    for key, value in details.items():
-        if key in used or key.startswith(("min_", "max_")):
-            continue
-        for bound, relation in (("min_", "≥ "), ("max_", "≤ ")):
-            if bound + key in details:
-                limit_text = _value(details[bound + key], lang)
-                parts.append(
-                    f"{_label(key, lang)}{colon}{t(lang, 'measured')} {_value(value, lang)}{sep}"
-                    f"{t(lang, 'required')} {relation}{limit_text}"
-                )
-                break
-        else:
-            shown = _value(value, lang)
-            if shown in ("", "0", "None") or shown in message:
-                continue
-            parts.append(f"{_label(key, lang)}{colon}{shown}")
-    return sep.join(parts)
-
-
-def _label(key: str, lang: str) -> str:
-    label = t(lang, f"detail_{key}")
-    return key if label == f"detail_{key}" else label
 
 
 def clip_info(clip: Clip) -> str:
@@ -123,7 +72,8 @@ def _finding_view(f: Finding, base: str | None, lang: str) -> dict[str, Any]:
         "title": f.rule.title.get(lang) or f.rule.title["en"],
         "file": relative(f.path, base or ".", lang, in_class=base is not None),
         "message": f.message(lang),
-        "details": details_text(f, lang),
+        "details": detail_parts(f, lang),
+        "remedy": remedy(f, lang),
     }
 
 

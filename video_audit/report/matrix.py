@@ -50,7 +50,7 @@ def day_rows(report: AuditReport, cls: ClassFolder) -> list[DayRow]:
     ordered = sorted(cls.days, key=lambda d: (d.date is None, d.date or 0, d.folder))
     rows = []
     for day in ordered:
-        in_day = report.day_findings(day)
+        in_day = by_severity(report.day_findings(day))
         cells = []
         for slot in slots(report):
             clips = [c for c in day.clips if c.name and c.name.slot_key == slot]
@@ -71,6 +71,14 @@ def day_rows(report: AuditReport, cls: ClassFolder) -> list[DayRow]:
     return rows
 
 
+_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def by_severity(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then notes; the path order kept within each."""
+    return sorted(findings, key=lambda f: _RANK.get(f.severity, 3))
+
+
 def _slot_of(finding: Finding) -> str | None:
     if finding.code == "CT01":
         return f"roll{finding.details.get('slot')}"
@@ -82,7 +90,7 @@ def _slot_of(finding: Finding) -> str | None:
 def outside_days(report: AuditReport, cls: ClassFolder) -> list[Finding]:
     """Findings of a class that belong to no day folder (the class folder itself, strays)."""
     in_days = {id(f) for d in cls.days for f in report.day_findings(d)}
-    return [f for f in report.class_findings(cls) if id(f) not in in_days]
+    return by_severity([f for f in report.class_findings(cls) if id(f) not in in_days])
 
 
 def disc_level(report: AuditReport) -> list[Finding]:
@@ -90,7 +98,7 @@ def disc_level(report: AuditReport) -> list[Finding]:
     if any(c.rel == "." for c in report.disc.classes):
         return []
     in_classes = {id(f) for c in report.disc.classes for f in report.class_findings(c)}
-    return [f for f in report.findings if id(f) not in in_classes]
+    return by_severity([f for f in report.findings if id(f) not in in_classes])
 
 
 def year_note(cls: ClassFolder, lang: str) -> str | None:

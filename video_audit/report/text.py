@@ -10,7 +10,15 @@ from video_audit.audit import AuditReport
 from video_audit.faces.matrix import attendance_matrix, engine_line, words
 from video_audit.findings import Finding
 from video_audit.naming import visible
-from video_audit.report.matrix import CellState, day_rows, disc_level, outside_days, year_note
+from video_audit.report.details import remedy
+from video_audit.report.matrix import (
+    CellState,
+    by_severity,
+    day_rows,
+    disc_level,
+    outside_days,
+    year_note,
+)
 from video_audit.report.texts import t
 
 MARK: dict[str, str] = {"error": "✗", "warning": "!", "info": "·"}
@@ -39,7 +47,8 @@ def _finding_lines(
         shown = ""
         if clocks and f.path in clocks:
             shown = f"（{clocks[f.path]}）" if lang == "zh" else f" ({clocks[f.path]})"
-        lines.append(f"{indent}{MARK[f.severity]} {f.code} {f.rule.title[lang]}：{where}{shown}")
+        sep = "：" if lang == "zh" else ": "
+        lines.append(f"{indent}{MARK[f.severity]} {f.code} {f.rule.title[lang]}{sep}{where}{shown}")
         lines.append(f"{indent}    {f.message(lang)}")
     return lines
 
@@ -72,6 +81,23 @@ def _mark(cell: dict[str, Any]) -> str:
     return ATTENDANCE_MARK.get(cell["state"], "?")
 
 
+def _is_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-"
+
+
+def _remedy_lines(findings: list[Finding], lang: str) -> list[str]:
+    """What to do, once per rule found in the class (the catalogue's remedy)."""
+    sep = "：" if lang == "zh" else ": "
+    lines: list[str] = []
+    seen: set[str] = set()
+    for f in by_severity(findings):
+        if f.code in seen or not (text := remedy(f, lang)):
+            continue
+        seen.add(f.code)
+        lines.append(f"  {MARK[f.severity]} {f.code} {f.rule.title[lang]}{sep}{text}")
+    return ["", f"  {t(lang, 'remedies')}", *lines] if lines else []
+
+
 def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     """The attendance matrix: one line per roster person, one mark per day."""
     matrix = attendance_matrix(attendance, lang)
@@ -82,18 +108,22 @@ def _attendance_lines(attendance: Any, lang: str) -> list[str]:
     legend = "  ".join(f"{mark} {w[state]}" for state, mark in ATTENDANCE_MARK.items())
     machine = f"（{w['machine']}）" if lang == "zh" else f" ({w['machine']})"
     legend = legend.replace(w["present"], w["present"] + machine, 1)
-    days = [str(c)[5:] if len(str(c)) == 10 else str(c)[-6:] for c in matrix["columns"]]
+    # A date column as 05-21; an undated day by its folder's own name (第三天), never cut.
+    days = [
+        str(c)[5:] if _is_date(str(c)) else str(c).rsplit("/", 1)[-1] for c in matrix["columns"]
+    ]
+    width = max([7, *(cell_len(d) + 2 for d in days)])
     engine, advice = engine_line(attendance, lang)
     out = [
         "",
         f"  {t(lang, 'attendance')} · {t(lang, 'engine')}{sep}{engine}",
         *([f"  {advice}"] if advice else []),
         f"  {legend}",
-        "  " + _pad("", 36) + "".join(_pad(d, 7) for d in days),
+        "  " + _pad("", 36) + "".join(_pad(d, width) for d in days),
     ]
     for row in matrix["rows"]:
         who = f"{row['name']} {row['id']} {row['role']}"
-        marks = "".join(_pad(_mark(c), 7) for c in row["cells"])
+        marks = "".join(_pad(_mark(c), width) for c in row["cells"])
         out.append("  " + _pad(who, 36) + marks.rstrip())
     for key, cases in (("review", matrix["reviews"]), ("unknowns", matrix["unknowns"])):
         if cases:
@@ -126,6 +156,7 @@ def render(report: AuditReport, lang: str = "zh") -> str:
     loose = disc_level(report)
     if loose:
         out += ["", t(lang, "disc_findings"), *_finding_lines(loose, ".", lang, "  ")]
+        out += _remedy_lines(loose, lang)
     for cls in report.disc.classes:
         found = report.class_findings(cls)
         summary = {
@@ -156,6 +187,7 @@ def render(report: AuditReport, lang: str = "zh") -> str:
                 out += _finding_lines(row.findings, row.day.rel, lang, "  ", clocks)
         if not found:
             out += ["", f"  {t(lang, 'no_findings')}"]
+        out += _remedy_lines(found, lang)
     # Whatever a disc or roster put in (names, OCR text) prints as it is, never as a terminal
     # command or a line break of its own.
     return "\n".join(visible(line) for line in "\n".join(out).split("\n")) + "\n"

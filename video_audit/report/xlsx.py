@@ -17,7 +17,8 @@ from video_audit.audit import AuditReport
 from video_audit.disc import ClassFolder, Day
 from video_audit.faces.matrix import add_attendance_sheet, attendance_matrix, words
 from video_audit.findings import Finding, catalogue
-from video_audit.report.html import cell_mark, details_text, relative
+from video_audit.report.details import details_text, remedy
+from video_audit.report.html import cell_mark, relative
 from video_audit.report.matrix import day_rows, disc_level, outside_days, slots
 from video_audit.report.texts import t
 from video_audit.spreadsheet import keep_text_everywhere, put
@@ -93,6 +94,7 @@ def _finding_rows(report: AuditReport, lang: str) -> list[tuple[Finding, list[An
             f.rule.title.get(lang) or f.rule.title["en"],
             f.message(lang),
             details_text(f, lang),
+            remedy(f, lang),
         ]
 
     rows = [row(f, None, None) for f in disc_level(report)]
@@ -106,7 +108,7 @@ def _finding_rows(report: AuditReport, lang: str) -> list[tuple[Finding, list[An
 def _findings_sheet(ws: Worksheet, report: AuditReport, lang: str) -> None:
     headers = [
         t(lang, k)
-        for k in ("class", "day", "file", "severity", "code", "rule", "reason", "details")
+        for k in ("class", "day", "file", "severity", "code", "rule", "reason", "details", "remedy")
     ]
     rows = _finding_rows(report, lang)
     last, widths = _table(ws, 1, headers, [values for _, values in rows])
@@ -252,14 +254,14 @@ def _attendance_days_sheet(wb: Workbook, data: dict[str, Any], lang: str) -> Non
 
 
 def render(report: AuditReport, lang: str = "zh") -> bytes:
-    """The workbook as bytes: findings, per-day matrix, summary."""
+    """The workbook as bytes: summary, findings (with what to do), per-day matrix, attendance."""
     wb = Workbook()
-    findings = wb.active
-    assert findings is not None
-    findings.title = t(lang, "finding_list")
-    _findings_sheet(findings, report, lang)
+    summary = wb.active
+    assert summary is not None
+    summary.title = t(lang, "summary")  # the sheet a reader opens first
+    _summary_sheet(summary, report, lang)
+    _findings_sheet(wb.create_sheet(t(lang, "finding_list")), report, lang)
     _matrix_sheet(wb.create_sheet(t(lang, "matrix")), report, lang)
-    _summary_sheet(wb.create_sheet(t(lang, "summary")), report, lang)
     data = report.to_dict(lang)
     add_attendance_sheet(wb, data, lang)
     _attendance_days_sheet(wb, data, lang)
