@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import multiprocessing
 import os
 import signal
@@ -24,14 +25,21 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from video_audit.context import Estimate, Progress, ProgressState
 from video_audit.store import Store
 
-Job = Callable[[str, str, str | None], dict[str, Any]]
+Job = Callable[..., dict[str, Any]]
+"""job(class_path, out_dir, footage_db) -> result; one with a `progress` keyword is given the
+worker's progress reporter (audit_class is)."""
 WATCH_SECONDS = 0.5
 """How often a worker's watchdog looks for the service."""
+PROGRESS_SECONDS = 0.5
+"""A worker sends its progress at most this often (and at each change of phase)."""
 
 
-def audit_class(class_path: str, out_dir: str, footage_db: str | None = None) -> dict[str, Any]:
+def audit_class(
+    class_path: str, out_dir: str, footage_db: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """In a worker process: audit one class folder, write its reports atomically, return them.
 
     FOOTAGE_DB (the workspace's database) remembers every class's footage, so footage reused
@@ -44,7 +52,7 @@ def audit_class(class_path: str, out_dir: str, footage_db: str | None = None) ->
     settings = AuditSettings()
     if footage_db is not None and settings.fingerprint_db is None:
         settings = settings.model_copy(update={"fingerprint_db": Path(footage_db)})
-    done = audit_one(Path(class_path), settings, "zh", out=Path(out_dir))
+    done = audit_one(Path(class_path), settings, "zh", out=Path(out_dir), progress=progress)
     if done.error is not None:
         return {"error": done.error}
     return {"report": done.report, "files": done.files}
@@ -98,13 +106,33 @@ def die_with(service_pid: int) -> None:
     threading.Thread(target=watch, name="service-watchdog", daemon=True).start()
 
 
+def _reporter(conn: Connection) -> Estimate:
+    """The worker's progress: its state sent to the service as ("progress", dict), at most every
+    PROGRESS_SECONDS but at once when a phase begins or ends."""
+    sent: dict[str, Any] = {"at": 0.0, "phase": ""}
+
+    def send(state: ProgressState) -> None:
+        at = time.monotonic()
+        new_phase = state.phase != sent["phase"] or state.done == state.total
+        if new_phase or at - sent["at"] >= PROGRESS_SECONDS:
+            sent.update(at=at, phase=state.phase)
+            with contextlib.suppress(OSError, ValueError):  # the service is the one to notice
+                conn.send(("progress", state.to_dict()))
+
+    return Estimate(send)
+
+
 def _work(
     job: Job, conn: Connection, service_pid: int, class_path: str, out: str, db: str | None
 ) -> None:
-    """A worker process's whole life: set up, run the job, send back its result."""
+    """A worker process's whole life: set up, run the job (sending its progress), send back its
+    result."""
     die_with(service_pid)
     try:
-        result = job(class_path, out, db)
+        if "progress" in inspect.signature(job).parameters:
+            result = job(class_path, out, db, progress=_reporter(conn))
+        else:
+            result = job(class_path, out, db)
     except Exception as exc:  # the job's own errors are the audit's, not a dead worker
         result = {"error": f"{type(exc).__name__}: {exc}"}
     conn.send(result)
@@ -115,12 +143,22 @@ def _work(
 _TIMED_OUT = object()
 
 
-def _wait(conn: Connection, timeout: float | None) -> Any:
-    """The worker's result; None when it died without one; _TIMED_OUT past the timeout."""
+def _wait(
+    conn: Connection, timeout: float | None, progress: Callable[[dict[str, Any]], None]
+) -> Any:
+    """The worker's result, its progress handed to PROGRESS meanwhile; None when it died without
+    one; _TIMED_OUT past the timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        if not conn.poll(timeout):
-            return _TIMED_OUT
-        return conn.recv()
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not conn.poll(left):
+                return _TIMED_OUT
+            message = conn.recv()
+            if isinstance(message, tuple) and message[:1] == ("progress",):
+                progress(message[1])
+                continue
+            return message
     except (EOFError, OSError):
         return None
     finally:
@@ -162,6 +200,7 @@ class AuditRunner:
         self.context.set_forkserver_preload(["video_audit.audit", "api.runner"])
         self.tasks: dict[int, asyncio.Task[None]] = {}
         self.processes: dict[int, BaseProcess] = {}
+        self._progress: dict[int, tuple[float, dict[str, Any]]] = {}
         self._slots: asyncio.Semaphore | None = None
 
     def start(self, audit_id: int, class_path: Path) -> None:
@@ -202,11 +241,16 @@ class AuditRunner:
             send.close()
         self.processes[audit_id] = process
         try:
-            result = await asyncio.to_thread(_wait, receive, self.timeout or None)
+
+            def report(state: dict[str, Any]) -> None:
+                self._progress[audit_id] = (time.monotonic(), state)
+
+            result = await asyncio.to_thread(_wait, receive, self.timeout or None, report)
             if isinstance(result, dict):  # it sent its result and is ending: let it
                 await asyncio.to_thread(process.join, 10)
         finally:
             self.processes.pop(audit_id, None)
+            self._progress.pop(audit_id, None)
             await asyncio.to_thread(_kill, process)  # kills it if still there; reaps it
         if result is _TIMED_OUT:
             return {
@@ -219,6 +263,25 @@ class AuditRunner:
                 "error": f"审核进程意外退出 / the audit process died (exit code {process.exitcode})"
             }
         return result
+
+    def progress(self, audit_id: int) -> dict[str, Any] | None:
+        """A running audit's progress ({phase, done, total, clip, remaining_seconds}, the time
+        remaining counted down since the worker sent it); None when it is not running here."""
+        if audit_id not in self.tasks:
+            return None
+        at, state = self._progress.get(audit_id, (time.monotonic(), None))
+        if state is None:
+            return {
+                "phase": "starting",
+                "done": 0,
+                "total": 0,
+                "clip": "",
+                "remaining_seconds": None,
+            }
+        left = state.get("remaining_seconds")
+        if left is not None:
+            left = round(max(0.0, left - (time.monotonic() - at)), 1)
+        return {**state, "remaining_seconds": left}
 
     async def stop(self) -> None:
         """At shutdown: end the worker processes; audits cut short run again at the next start."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from video_audit import __version__
-from video_audit.context import AuditContext, AuditError, Progress, RememberedClip
+from video_audit.context import AuditContext, AuditError, Progress, RememberedClip, announce
 from video_audit.disc import ClassFolder, Day, Disc, DiscWalker, date_by_metadata
 from video_audit.findings import Finding, finding
 from video_audit.media.frames import ClipPass, FrameAnalyzer, failure_text, run_passes
@@ -190,6 +190,7 @@ def run_audit(
     disc = DiscWalker(profile, year=settings.year).walk(path)
     clips = list(disc.clips)
     now = dt.datetime.now().timestamp()
+    announce(progress, "probe", dict.fromkeys((c.rel for c in clips), None))
     with ThreadPoolExecutor(max_workers=max(1, settings.probe_threads)) as pool:
         for done, (clip, media) in enumerate(
             zip(clips, pool.map(lambda c: _probe(c.path, now), clips), strict=True), start=1
@@ -281,6 +282,7 @@ def _frame_pass(
             progress(probed + done, probed + total, what)
 
     every: list[FrameAnalyzer] = [*analyzers, _clock(ctx)]
+    announce(progress, "decode", {c.rel: c.media.duration if c.media else None for c in clips})
     return run_passes(clips, every, ctx.settings.frame_threads, step)
 
 

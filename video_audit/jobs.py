@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from video_audit.audit import run_audit
-from video_audit.context import AuditError
+from video_audit.context import AuditError, Progress
 from video_audit.files import write_atomic
 from video_audit.report import render
 from video_audit.settings import AuditSettings
@@ -35,14 +35,18 @@ class ClassAudit:
 
 
 def audit_class(
-    path: Path, settings: AuditSettings, lang: str = "zh", out: Path | None = None
+    path: Path,
+    settings: AuditSettings,
+    lang: str = "zh",
+    out: Path | None = None,
+    progress: Progress | None = None,
 ) -> ClassAudit:
     """Audit the class folder PATH; with OUT, write its reports and face thumbnails there.
 
     An audit that cannot run, or fails in any way, is an error of this class only.
     """
     try:
-        report = run_audit(path, settings)
+        report = run_audit(path, settings, progress=progress)
     except AuditError as exc:
         return ClassAudit(None, str(exc))
     except Exception as exc:  # one bad class never takes a service or a night down

@@ -38,7 +38,8 @@ def _audit(svc: Service, user: User, audit_id: int) -> Any:
     return row
 
 
-def audit_dict(row: Any) -> dict[str, Any]:
+def audit_dict(row: Any, progress: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An audit's state; PROGRESS ({phase, done, total, clip, remaining_seconds}) while it runs."""
     return {
         "id": row["id"],
         "class_id": row["class_id"],
@@ -49,6 +50,7 @@ def audit_dict(row: Any) -> dict[str, Any]:
         "error": row["error"],
         "summary": json.loads(row["summary"]) if row["summary"] else None,
         "downloads": sorted(json.loads(row["files"] or "{}")),
+        "progress": progress if row["state"] == "running" else None,
     }
 
 
@@ -70,7 +72,8 @@ def audit_status(
 ) -> dict[str, Any]:
     """审核状态：queued、running、done、failed / an audit's state and summary."""
     svc = service(request)
-    return svc.scrub(user, audit_dict(_audit(svc, user, audit_id)))
+    row = _audit(svc, user, audit_id)
+    return svc.scrub(user, audit_dict(row, svc.runner.progress(audit_id)))
 
 
 @router.get("/api/audits/{audit_id}/findings")

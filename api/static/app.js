@@ -92,18 +92,6 @@ function setupPostForms() {
   }
 }
 
-function setupAuditStatus() {
-  const status = document.getElementById("audit-status");
-  if (!status) return;
-  const poll = async () => {
-    const res = await fetch(`/api/audits/${status.dataset.audit}`, { headers: { Accept: "application/json" } });
-    const data = await res.json();
-    if (data.state === "done" || data.state === "failed") { window.location.reload(); return; }
-    setTimeout(poll, 1000);
-  };
-  setTimeout(poll, 800);
-}
-
 function setupPlayer() {
   const video = document.getElementById("player");
   if (!video) return;
@@ -166,7 +154,6 @@ function setupVerify() {
 document.addEventListener("DOMContentLoaded", () => {
   setupUpload();
   setupPostForms();
-  setupAuditStatus();
   setupPlayer();
   setupVerify();
 });

@@ -13,7 +13,7 @@ import click
 from video_audit import __version__
 from video_audit.audit import run_audit
 from video_audit.cli.common import LANGS, default_lang, fail
-from video_audit.context import AuditError, Progress
+from video_audit.context import AuditError, Estimate, Progress, ProgressState
 from video_audit.faces.images import write_face_images
 from video_audit.files import write_atomic
 from video_audit.media.frames import failure_text
@@ -72,27 +72,49 @@ def main() -> None:
     """审核培训视频光盘是否符合附件4 / Audit training-video discs against Annex 4."""
 
 
+def time_left(lang: str, seconds: float | None) -> str:
+    """ "剩余时间约 3 分 20 秒": an estimate in whole seconds, or that it is not known yet."""
+    if seconds is None:
+        return t(lang, "time_left_unknown")
+    m, s = divmod(max(0, round(seconds)), 60)
+    text = t(lang, "time_min_sec", m=m, s=s) if m else t(lang, "time_sec", s=s)
+    return t(lang, "time_left", time=text)
+
+
 @contextmanager
-def _progress(lang: str) -> Iterator[Progress | None]:
-    """A progress bar on stderr when it is a terminal; nothing when piped or in CI."""
-    if not sys.stderr.isatty():
+def _progress(lang: str, quiet: bool = False) -> Iterator[Progress | None]:
+    """A progress bar on stderr when it is a terminal (what is being done, clip x/N, the time
+    remaining); nothing when piped, in CI or with --quiet."""
+    if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn
+    from rich.progress import Progress as Bar
+    from rich.text import Text
 
-    with Progress(
+    estimate = Estimate()
+
+    class TimeLeft(ProgressColumn):
+        def render(self, task: Task) -> Text:  # counts down between steps
+            return Text(time_left(lang, estimate.remaining()))
+
+    with Bar(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TimeLeft(),
         transient=True,
-        console=None,
+        console=Console(stderr=True),
     ) as bar:
         task = bar.add_task(t(lang, "probing"), total=None)
 
-        def update(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total)
+        def update(state: ProgressState) -> None:
+            what = t(lang, "decoding" if state.phase == "decode" else "probing")
+            bar.update(task, description=what, completed=state.done, total=state.total or None)
 
-        yield update
+        estimate.on_step = update
+        yield estimate
 
 
 @main.command()
@@ -113,6 +135,9 @@ def _progress(lang: str) -> Iterator[Progress | None]:
     is_flag=True,
     help="报告中不含人脸缩略图 / leave face thumbnails out of the report",
 )
+@click.option(
+    "--quiet", "-q", is_flag=True, help="不显示进度条 / no progress bar (none when piped either)"
+)
 def check(
     path: Path,
     roster: Path | None,
@@ -123,6 +148,7 @@ def check(
     year: int | None,
     standard: Path | None,
     no_faces: bool,
+    quiet: bool,
 ) -> None:
     """审核光盘或班级文件夹 / audit a disc or a class folder (exit 0 pass, 1 fail, 2 error)."""
     if fmt == "xlsx" and out is None:
@@ -137,7 +163,7 @@ def check(
         {"standard": standard, "year": year, "lang": lang, "roster": roster, "engine": engine}
     )
     try:
-        with _progress(lang) as progress:
+        with _progress(lang, quiet) as progress:
             report = run_audit(path, settings, progress=progress)
     except AuditError as exc:
         fail(str(exc))
