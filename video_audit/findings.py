@@ -39,7 +39,8 @@ class Rule:
             return self.title[lang]
         template = texts.get(lang) or texts["en"]
         try:
-            return template.format_map(_Lenient({k: localise(v, lang) for k, v in details.items()}))
+            values = {k: _counted(localise(v, lang)) for k, v in details.items()}
+            return template.format_map(_Lenient(values))
         except (ValueError, IndexError):
             return template
 
@@ -127,6 +128,21 @@ def localise(value: Any, lang: str) -> Any:
     if isinstance(value, str):
         return terms.get(value, value)
     return value
+
+
+class _Count(int):
+    """A whole number a message may agree with: {count:person/people} picks the singular for 1
+    ("1 person", "2 people"), as English needs; any other format spec is an int's."""
+
+    def __format__(self, spec: str) -> str:
+        if "/" in spec:
+            one, many = spec.split("/", 1)
+            return one if self == 1 else many
+        return super().__format__(spec)
+
+
+def _counted(value: Any) -> Any:
+    return _Count(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class _Lenient(dict[str, Any]):

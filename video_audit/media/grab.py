@@ -92,7 +92,8 @@ def grab(path: Path, at: float) -> Grab:
             duration = container.duration / 1_000_000
         if duration is not None and at >= duration:
             raise ScreenshotError(
-                f"{path}: time {time_code(at)} is past the end of the clip ({time_code(duration)})",
+                f"{path}：时刻 {time_code(at)} 已超出视频结尾（视频长 {time_code(duration)}）"
+                f" / time {time_code(at)} is past the end of the clip ({time_code(duration)})",
                 "past_end",
             )
         target = start + int((Fraction(at) + TOLERANCE) / tb)
@@ -110,14 +111,17 @@ def grab(path: Path, at: float) -> Grab:
                     break
                 chosen = frame
         except av.FFmpegError as exc:
-            raise ScreenshotError(f"{path}: cannot decode ({exc})") from exc
+            raise ScreenshotError(f"{path}：无法解码 / cannot decode ({exc})") from exc
         if chosen is None or chosen.pts is None:
-            raise ScreenshotError(f"{path}: no frame at {time_code(at)}")
+            at_text = time_code(at)
+            raise ScreenshotError(f"{path}：{at_text} 处没有画面 / no frame at {at_text}")
         rate = stream.average_rate
         shown_until = (chosen.pts - start) * tb + (1 / Fraction(rate) if rate else 0) + TOLERANCE
         if ran_out and Fraction(at) > shown_until:
             raise ScreenshotError(
-                f"{path}: time {time_code(at)} is past the end of the clip", "past_end"
+                f"{path}：时刻 {time_code(at)} 已超出视频结尾 / time {time_code(at)} is past"
+                " the end of the clip",
+                "past_end",
             )
         image: np.ndarray = chosen.to_ndarray(format="rgb24")
         # The picture as players show it: a display matrix (phones, some recorders) turns it.

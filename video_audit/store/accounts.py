@@ -30,7 +30,7 @@ class Accounts(Database):
         try:
             return self.write(insert)
         except sqlite3.IntegrityError as exc:
-            raise ValueError(f"user {name!r} already exists") from exc
+            raise ValueError(f"账号 {name!r} 已存在 / user {name!r} already exists") from exc
 
     def set_password(self, user_id: int, password_hash: str) -> None:
         self.write(
