@@ -30,7 +30,7 @@ LOOK = """(() => {
 
 def _look(page: Any) -> list[Any] | None:
     try:
-        return page.evaluate(LOOK)  # type: ignore[no-any-return]
+        return page.evaluate(LOOK)
     except Exception:  # the page is reloading: ask again
         return []
 

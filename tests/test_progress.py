@@ -15,6 +15,7 @@ import httpx
 
 from tests.web_fixtures import CLI, PASSWORD, serving, zip_folder
 from video_audit.audit import run_audit
+from video_audit.cli import time_left
 from video_audit.context import Estimate, ProgressState
 from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 from video_audit.settings import AuditSettings
@@ -142,6 +143,14 @@ def test_a_real_audit_reports_both_phases_and_an_estimate(tmp_path: Path) -> Non
 
 
 # --- the CLI ---------------------------------------------------------------------------------
+def test_time_left_in_words() -> None:
+    assert time_left("zh", None) == "剩余时间估算中"
+    assert time_left("zh", 0.4) == "即将完成"  # the estimate ran out, the work has not
+    assert time_left("zh", 44.6) == "剩余时间约 45 秒"
+    assert time_left("zh", 200) == "剩余时间约 3 分 20 秒"
+    assert time_left("en", 200) == "about 3 min 20 s left"
+
+
 def _check_on_a_terminal(cls: Path, profile: Path, *extra: str) -> tuple[str, bytes]:
     """`video-audit check` with stderr on a pseudo-terminal: (what the terminal got, stdout)."""
     master, slave = pty.openpty()

@@ -12,6 +12,7 @@
 
   function timeLeft(seconds) {
     if (seconds === null || seconds === undefined) return words.estimating;
+    if (seconds < 1) return words.soon; // the estimate ran out before the work did
     const whole = Math.max(0, Math.round(seconds));
     const m = Math.floor(whole / 60);
     const s = whole % 60;

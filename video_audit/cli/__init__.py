@@ -73,9 +73,12 @@ def main() -> None:
 
 
 def time_left(lang: str, seconds: float | None) -> str:
-    """ "剩余时间约 3 分 20 秒": an estimate in whole seconds, or that it is not known yet."""
+    """剩余时间约 3 分 20 秒: the estimate in whole seconds; that it is not known yet; or, under
+    a second (the estimate ran out, the work has not), that it is almost done."""
     if seconds is None:
         return t(lang, "time_left_unknown")
+    if seconds < 1:
+        return t(lang, "time_left_soon")
     m, s = divmod(max(0, round(seconds)), 60)
     text = t(lang, "time_min_sec", m=m, s=s) if m else t(lang, "time_sec", s=s)
     return t(lang, "time_left", time=text)
