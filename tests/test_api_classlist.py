@@ -1,4 +1,4 @@
-"""Finding a class: search, filters, sorting and pages of GET /api/classes; a disc uploaded at once."""
+"""Finding a class: search, filters, sorting and pages of GET /api/classes; whole-disc uploads."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def test_sorting(client, seeded) -> None:
 
 def test_thousands_of_classes_page_by_page(tmp_path: Path) -> None:
     with service(tmp_path / "data") as c:
-        store = c.app.state.service.store
+        store = c.app.state.service.store  # type: ignore[attr-defined]
         by = store.user_by_name("inspector")["id"]
 
         def insert(conn: sqlite3.Connection) -> None:
