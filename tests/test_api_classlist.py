@@ -199,9 +199,7 @@ def test_thousands_of_classes_page_by_page(tmp_path: Path) -> None:
         page = c.get("/classes?sort=errors&page=2", headers=h)
         assert page.status_code == 200 and "共 3000 个班级" in page.text
         assert "page=3" in page.text and "page=1" in page.text
-        plan = store.read(
-            "EXPLAIN QUERY PLAN SELECT MAX(id) FROM audits WHERE class_id = ?", (1,)
-        )
+        plan = store.read("EXPLAIN QUERY PLAN SELECT MAX(id) FROM audits WHERE class_id = ?", (1,))
         assert any("audits_by_class" in str(tuple(r)) for r in plan)
 
 

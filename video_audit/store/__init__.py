@@ -25,7 +25,5 @@ from video_audit.store.spotchecks import SpotCheckResults
 __all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
 
 
-class Store(
-    Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers, SpotCheckResults
-):
+class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers, SpotCheckResults):
     """The workspace database with every concern's queries. Create one per process; close()."""
