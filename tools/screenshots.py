@@ -107,6 +107,14 @@ def main() -> int:
             inst.goto(class_url)
             expect(inst.locator("#ledger-state")).to_be_visible()
             shot(inst, "7-institution-view")
+            page.goto(f"{base}/classes?q=王芳")
+            shot(page, "8-class-list-search")
+            page.goto(class_url)
+            link = page.locator('a[href*="/play?"]')
+            if link.count():
+                link.first.click()
+                page.wait_for_load_state("networkidle")
+                shot(page, "9-player")
             browser.close()
     return 0
 
