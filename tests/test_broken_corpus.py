@@ -663,4 +663,4 @@ def test_bombs_are_refused_before_they_are_decoded(corpus: Any) -> None:
     giant = by_path[expected["giant_picture"]]
     assert "8192×4608" in giant["message"] and "未解码" in giant["message"]
     photo = by_path[expected["roster_photo_bomb"]]
-    assert "too large" in photo["message"]
+    assert "图片过大" in photo["message"]

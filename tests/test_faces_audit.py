@@ -188,7 +188,8 @@ def test_unusable_roster_is_pp06_naming_the_row(tmp_path: Path, short_profile: P
         cls, AuditSettings(standard=short_profile, roster=other / "名册.csv", engine="embedded")
     )
     (pp06,) = [f for f in report.findings if f.code == "PP06"]
-    assert pp06.variant == "photo" and "row 2: photo 王芳.jpg: not an image" in pp06.message()
+    assert pp06.variant == "photo" and "第 2 行：照片 王芳.jpg：不是图片" in pp06.message()
+    assert "row 2: photo 王芳.jpg: not an image" in pp06.message("en")
 
 
 def test_html_and_xlsx_show_the_attendance_matrix(audited: AuditReport, tmp_path: Path) -> None:

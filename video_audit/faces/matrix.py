@@ -26,6 +26,7 @@ WORDS = {
         "unknowns": "名册外人员（视频中出现、与名册上任何人都不相符）",
         "candidates": "候选人",
         "distance": "距离",
+        "distance_text": "与名册照片差距 {distance}（差距越小越像；自动认定须 ≤ {accept}）",
         "seen_in": "出现于",
         "thresholds": "判定阈值",
         "problems": "名册问题",
@@ -72,6 +73,10 @@ WORDS = {
         "unknowns": "Not on the roster (seen in the clips, matching nobody)",
         "candidates": "candidates",
         "distance": "distance",
+        "distance_text": (
+            "{distance} from the roster photo (smaller is closer; an automatic verdict needs"
+            " ≤ {accept})"
+        ),
         "seen_in": "seen in",
         "thresholds": "decision thresholds",
         "problems": "roster problems",
@@ -260,6 +265,15 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
             }
         )
     roster = {_key(p): p for p in attendance["roster"]}
+    accept = (attendance.get("thresholds") or {}).get("accept")
+
+    def distance_text(dist: Any) -> str:
+        """A distance with what it means: the number alone says nothing to an inspector."""
+        if not isinstance(dist, int | float):
+            return ""
+        if not isinstance(accept, int | float):
+            return f"{w['distance']} {dist:.2f}"
+        return w["distance_text"].format(distance=f"{dist:.2f}", accept=f"{accept:.2f}")
 
     def candidates(case: Mapping[str, Any]) -> list[dict[str, Any]]:
         keys = case.get("candidates") or []
@@ -272,6 +286,7 @@ def attendance_matrix(attendance: Any, lang: str) -> dict[str, Any] | None:
                 "name": (roster.get(pid) or {}).get("name", ""),
                 "photo": photo,
                 "distance": dist,
+                "distance_text": distance_text(dist),
             }
             for pid, photo, dist in zip(keys, photos, distances, strict=False)
         ]
@@ -389,7 +404,9 @@ def add_attendance_sheet(workbook: Any, report: Mapping[str, Any], lang: str) ->
                         ws,
                         row,
                         3 + k,
-                        f"{cand['name']} {cand['id']} ({w['distance']} {cand['distance']})",
+                        f"{cand['name']} {cand['id']}：{cand['distance_text']}"
+                        if lang == "zh"
+                        else f"{cand['name']} {cand['id']}: {cand['distance_text']}",
                     )
                 if case.get("reason"):
                     put(ws, row, 3 + len(case.get("candidates", [])), case["reason"])
