@@ -202,6 +202,8 @@ class AuditRunner:
         self.processes: dict[int, BaseProcess] = {}
         self._progress: dict[int, tuple[float, dict[str, Any]]] = {}
         self._slots: asyncio.Semaphore | None = None
+        self._stopping = False
+        """Set at shutdown: an audit whose worker is ended then is cut short, not failed."""
 
     def start(self, audit_id: int, class_path: Path) -> None:
         """Queue an audit (call from the event loop); an audit already queued is left as is."""
@@ -220,6 +222,8 @@ class AuditRunner:
                 result = await self._in_worker(audit_id, class_path)
             except Exception as exc:  # the process could not even start
                 result = {"error": f"{type(exc).__name__}: {exc}"}
+        if self._stopping:  # ended by the service stopping: it runs again at the next start
+            return
         if "error" in result:
             await asyncio.to_thread(self.store.audit_failed, audit_id, result["error"])
         else:
@@ -285,6 +289,7 @@ class AuditRunner:
 
     async def stop(self) -> None:
         """At shutdown: end the worker processes; audits cut short run again at the next start."""
+        self._stopping = True
         for process in list(self.processes.values()):
             await asyncio.to_thread(_kill, process)
         for task in list(self.tasks.values()):
