@@ -165,7 +165,7 @@ def catalogue() -> dict[str, Rule]:
 
 
 # Report order of the rule groups (by code prefix); codes keep their catalogue order within.
-_ORDER = {"LY": 0, "NM": 1, "CT": 2, "FM": 3, "QA": 4, "PP": 5, "RT": 6, "CK": 7}
+_ORDER = {"LY": 0, "NM": 1, "CT": 2, "FM": 3, "QA": 4, "PP": 5, "RT": 6, "CK": 7, "LV": 8}
 
 
 def _rule(source: Path, code: str, entry: dict[str, Any]) -> Rule:

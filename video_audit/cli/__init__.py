@@ -234,6 +234,7 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.attendance:attendance",
     "video_audit.cli.documents:documents",
     "video_audit.cli.ledger:ledger",
+    "video_audit.cli.patrol:patrol",
 ]
 
 

@@ -1,0 +1,197 @@
+"""One patrol: read a camera stream, judge it against the profile's [patrol] thresholds, keep
+a few exact frames in the evidence chain and count the heads on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from video_audit.evidence import Caption, EvidenceLog
+from video_audit.findings import Finding, finding
+from video_audit.media.grab import Grab, time_code
+from video_audit.patrol.stream import StreamReading, public_url, read_stream, scrub
+from video_audit.standard import Profile, section_values
+
+
+@dataclass(frozen=True)
+class PatrolRules:
+    """The profile's [patrol] section: what a camera stream must reach (A4-1)."""
+
+    min_width: int = 1024
+    min_height: int = 768
+    min_fps: float = 10.0
+    max_stalls: int = 0
+    stall_seconds: float = 2.0
+    frames: int = 3
+
+    @classmethod
+    def of(cls, profile: Profile) -> PatrolRules:
+        keys = ("min_width", "min_height", "min_fps", "max_stalls", "stall_seconds", "frames")
+        return cls(**section_values(profile.section("patrol"), cls(), keys))
+
+
+@dataclass(frozen=True)
+class PatrolCaption(Caption):
+    """A live frame's caption: the camera (never its credentials), the class, the time."""
+
+    camera: str = ""
+
+    def lines(self, grab_: Grab, taken_by: str, taken_at: str, source_sha256: str) -> list[str]:
+        when = taken_at.replace("T", " ")
+        return [
+            f"远程巡查 摄像头 {self.camera}",
+            f"班级 {self.class_name or '—'}    日期 {self.date or '—'}    "
+            f"时间码 {time_code(grab_.time)}    pts {grab_.pts}",
+            f"取证 {taken_by}  {when}    录像 SHA-256 {source_sha256[:16]}…",
+        ]
+
+
+@dataclass
+class Patrol:
+    """What a patrol found, in the shape of DESIGN.md's `patrol` contract."""
+
+    url: str
+    reading: StreamReading
+    frames: list[dict[str, Any]]
+    findings: list[Finding]
+    class_name: str = ""
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+        r = self.reading
+        return {
+            "url": self.url,
+            "reachable": r.reachable,
+            "first_frame_ms": r.first_frame_ms,
+            "fps": r.fps,
+            "width": r.width,
+            "height": r.height,
+            "seconds": r.seconds,
+            "stalls": r.stalls,
+            "longest_gap": r.longest_gap,
+            "corrupt": r.corrupt,
+            "bitrate_kbps": r.bitrate_kbps,
+            "error": r.error,
+            "class": self.class_name or None,
+            "frames": self.frames,
+            "attendance": None,
+            "findings": [f.to_dict(lang) for f in self.findings],
+        }
+
+
+def judge(url: str, reading: StreamReading, rules: PatrolRules, timeout: float) -> list[Finding]:
+    """LV01 for a stream that gave no frame, LV02 for one below the thresholds."""
+    shown = public_url(url)
+    if not reading.reachable:
+        return [finding("LV01", shown, "unreachable", timeout=timeout, error=reading.error)]
+    found = []
+    if reading.width < rules.min_width or reading.height < rules.min_height:
+        found.append(
+            finding(
+                "LV02",
+                shown,
+                "resolution",
+                width=reading.width,
+                height=reading.height,
+                min_width=rules.min_width,
+                min_height=rules.min_height,
+            )
+        )
+    if reading.fps < rules.min_fps:
+        found.append(finding("LV02", shown, "fps", fps=reading.fps, min_fps=rules.min_fps))
+    if reading.stalls > rules.max_stalls:
+        found.append(
+            finding(
+                "LV02",
+                shown,
+                "stalls",
+                stalls=reading.stalls,
+                max_stalls=rules.max_stalls,
+                stall_seconds=rules.stall_seconds,
+            )
+        )
+    return found
+
+
+def patrol(
+    url: str,
+    out: Path,
+    log: EvidenceLog,
+    profile: Profile,
+    taken_by: str,
+    seconds: float = 8.0,
+    timeout: float = 10.0,
+    class_name: str = "",
+    count_heads: bool = True,
+) -> Patrol:
+    """Read URL, judge it, capture frames evenly over the read into LOG and OUT."""
+    rules = PatrolRules.of(profile)
+    shown = public_url(url)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    reading = read_stream(url, seconds, timeout, rules.stall_seconds, out / f"patrol-{stamp}.mkv")
+    reading.error = scrub(reading.error, url)
+    frames: list[dict[str, Any]] = []
+    if reading.reachable and reading.recording is not None:
+        frames = _capture(reading, out, log, profile, taken_by, shown, class_name, rules.frames)
+        if count_heads and frames:
+            _count_heads(frames, out, profile)
+    return Patrol(shown, reading, frames, judge(url, reading, rules, timeout), class_name)
+
+
+def _capture(
+    reading: StreamReading,
+    out: Path,
+    log: EvidenceLog,
+    profile: Profile,
+    taken_by: str,
+    shown: str,
+    class_name: str,
+    count: int,
+) -> list[dict[str, Any]]:
+    from video_audit.evidence import split_prefix
+    from video_audit.files import write_atomic
+
+    assert reading.recording is not None
+    times = reading.frame_times
+    n = max(1, min(count, len(times)))
+    picks = sorted({times[int(len(times) * (i + 0.5) / n)] for i in range(n)})
+    institution, klass = split_prefix(class_name) if class_name else ("", "")
+    caption = PatrolCaption(institution, klass, dt.date.today().isoformat(), camera=shown)
+    frames = []
+    for at in picks:
+        record = log.capture(
+            reading.recording, at, taken_by, f"远程巡查 {shown}", caption, clip=shown
+        )
+        png = out / f"frame-{record['seq']}-{time_code(record['frame_time']).replace(':', '')}.png"
+        write_atomic(png, log.path_of(record["png"]).read_bytes())
+        frames.append(
+            {
+                "file": png.name,
+                "at": round(float(record["frame_time"]), 3),
+                "sha256": record["png_sha256"],
+                "seq": record["seq"],
+                "head_count": None,
+            }
+        )
+    return frames
+
+
+def _count_heads(frames: list[dict[str, Any]], out: Path, profile: Profile) -> None:
+    """Heads on each frame, as the lesson head count does (embedded engine, tiled detection)."""
+    import numpy as np
+    from PIL import Image
+
+    from video_audit.faces.select import select_engine
+    from video_audit.faces.settings import face_settings
+
+    engine = select_engine("embedded", face_settings(profile.section("faces")))
+    engine.load()
+    for frame in frames:
+        with Image.open(out / frame["file"]) as image:
+            rgb = np.asarray(image.convert("RGB"))
+        frame["head_count"] = len(engine.detect(rgb, tiled=True))

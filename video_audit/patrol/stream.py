@@ -1,0 +1,191 @@
+"""Reading a camera stream for a few seconds: what arrives, how fast, and a local recording.
+
+The packets are remuxed into a Matroska recording as they arrive, so the frames kept as
+evidence are grabbed exactly (media/grab.py) from a file whose SHA-256 the evidence log holds.
+Reading is paced to real time (a file served over HTTP arrives as a live camera would), and
+the whole read runs in a thread with a wall-clock guard: a dead camera never hangs a patrol.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import av
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+
+
+def public_url(url: str) -> str:
+    """The URL as it may be shown: `rtsp://user:pass@host/…` → `rtsp://***@host/…`."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return _USERINFO.sub(r"\1***@", url)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+def scrub(text: str, url: str) -> str:
+    """TEXT (an FFmpeg error, a log line) with URL's credentials removed wherever they show."""
+    text = text.replace(url, public_url(url))
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        for secret in {userinfo, *userinfo.split(":", 1)[1:]}:
+            if secret:
+                text = text.replace(secret, "***")
+    return _USERINFO.sub(r"\1***@", text)
+
+
+@dataclass
+class StreamReading:
+    """What one read of a stream saw (times in seconds, from the first frame on)."""
+
+    reachable: bool = False
+    error: str = ""
+    first_frame_ms: float | None = None
+    frames: int = 0
+    seconds: float = 0.0
+    width: int = 0
+    height: int = 0
+    bytes: int = 0
+    stalls: int = 0
+    longest_gap: float = 0.0
+    corrupt: int = 0
+    frame_times: list[float] = field(default_factory=list)
+    recording: Path | None = None
+
+    @property
+    def fps(self) -> float:
+        return round(self.frames / self.seconds, 2) if self.seconds > 0 else 0.0
+
+    @property
+    def bitrate_kbps(self) -> float:
+        return round(self.bytes * 8 / self.seconds / 1000, 1) if self.seconds > 0 else 0.0
+
+
+def _options(url: str, timeout: float) -> dict[str, str]:
+    micro = str(int(timeout * 1_000_000))
+    options = {"rw_timeout": micro, "timeout": micro}
+    if url.lower().startswith(("rtsp://", "rtsps://")):
+        options["rtsp_transport"] = "tcp"
+    return options
+
+
+def read_stream(
+    url: str, seconds: float, timeout: float, stall_seconds: float, recording: Path
+) -> StreamReading:
+    """Read URL for SECONDS (paced to real time), recording it to RECORDING (MPEG-TS).
+
+    Never takes much longer than TIMEOUT + SECONDS: an open or read that hangs past that is
+    given up (the thread is left to FFmpeg's own timeouts) and reported as unreachable."""
+    reading = StreamReading()
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            _read(url, seconds, timeout, stall_seconds, recording, reading, done)
+        except Exception as exc:  # av.FFmpegError, OSError: the camera's fault, said in words
+            reading.error = scrub(str(exc), url) or type(exc).__name__
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=work, name="patrol-read", daemon=True)
+    thread.start()
+    if not done.wait(timeout * 2 + seconds + 2):
+        reading.error = reading.error or f"no answer within {timeout:g} s"
+        reading.reachable = reading.frames > 0 and reading.recording is not None
+    return reading
+
+
+def _read(
+    url: str,
+    seconds: float,
+    timeout: float,
+    stall_seconds: float,
+    recording: Path,
+    reading: StreamReading,
+    done: threading.Event,
+) -> None:
+    started = time.monotonic()
+    container = av.open(url, options=_options(url, timeout), timeout=(timeout, timeout))
+    with container:
+        if not container.streams.video:
+            reading.error = "no video stream"
+            return
+        stream = container.streams.video[0]
+        recording.parent.mkdir(parents=True, exist_ok=True)
+        with av.open(str(recording), "w", format="matroska") as out:
+            copy = out.add_stream_from_template(stream)
+            _pump(container, stream, out, copy, seconds, timeout, stall_seconds, started, reading)
+    if reading.frames:
+        reading.recording = recording
+        reading.reachable = True
+    elif not reading.error:
+        reading.error = f"no frame within {timeout:g} s"
+
+
+def _pump(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    out: av.container.OutputContainer,
+    copy: av.video.stream.VideoStream,
+    seconds: float,
+    timeout: float,
+    stall_seconds: float,
+    started: float,
+    reading: StreamReading,
+) -> None:
+    tb = Fraction(stream.time_base or Fraction(1, 90000))
+    first_pts: int | None = None
+    first_wall = last_wall = 0.0
+    last_media = 0.0
+    for packet in container.demux(stream):
+        now = time.monotonic()
+        if first_pts is None and now - started > timeout + 1:
+            reading.error = f"no frame within {timeout:g} s"
+            return
+        if first_pts is not None and now - first_wall >= seconds:
+            break
+        if packet.size == 0:
+            continue
+        reading.bytes += packet.size
+        try:
+            frames = packet.decode()
+        except av.FFmpegError:
+            reading.corrupt += 1
+            frames = []
+        packet.stream = copy
+        out.mux(packet)
+        for frame in frames:
+            if frame.pts is None:
+                continue
+            if getattr(frame, "corrupt", False):
+                reading.corrupt += 1
+            now = time.monotonic()
+            if first_pts is None:
+                first_pts, first_wall = frame.pts, now
+                reading.first_frame_ms = round((now - started) * 1000, 1)
+                reading.width, reading.height = frame.width, frame.height
+            else:
+                media = float((frame.pts - first_pts) * tb)
+                ahead = media - (now - first_wall)
+                if ahead > 0.02:  # paced: a served file arrives as a live camera would
+                    time.sleep(ahead)
+                    now = time.monotonic()
+                gap = max(now - last_wall, media - last_media)
+                reading.longest_gap = max(reading.longest_gap, round(gap, 3))
+                if gap > stall_seconds:
+                    reading.stalls += 1
+                last_media = media
+            last_wall = now
+            if now - first_wall >= seconds:
+                break
+            reading.frames += 1
+            reading.frame_times.append(last_media)
+    reading.seconds = round(time.monotonic() - first_wall, 3) if first_pts is not None else 0.0
