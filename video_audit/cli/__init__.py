@@ -235,6 +235,7 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.documents:documents",
     "video_audit.cli.ledger:ledger",
     "video_audit.cli.patrol:patrol",
+    "video_audit.cli.patrol_plan:patrol_plan",
 ]
 
 
