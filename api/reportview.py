@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from api.context import Service
+from video_audit.faces import review
 from video_audit.faces.matrix import words
 from video_audit.findings import catalogue
 from video_audit.ledger import workspace
@@ -18,7 +19,7 @@ DOWNLOADS = (("json", "JSON"), ("html", "HTML"), ("xlsx", "Excel"))
 
 def stored_report(svc: Service, audit: Any, lang: str) -> dict[str, Any] | None:
     """The audit's JSON report in lang (the file written at audit time), else the stored zh one."""
-    return workspace.stored_report(svc.reports_dir, audit, lang)
+    return review.stored_report(svc.reports_dir, audit, lang)
 
 
 MOMENTS_SHOWN = 8

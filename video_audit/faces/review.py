@@ -36,7 +36,8 @@ class ReviewError(Exception):
 
 
 def stored_report(reports_dir: Path, audit: Any, lang: str = "zh") -> dict[str, Any] | None:
-    """A finished audit's JSON report (the file written at audit time, else the stored one)."""
+    """A finished audit's JSON report in LANG (the file written at audit time, else the stored
+    zh one); None while the audit is not done. The one reader of stored reports."""
     if audit is None or audit["state"] != "done":
         return None
     files = json.loads(audit["files"] or "{}")

@@ -9,7 +9,6 @@ Nothing here writes: voiding signatures whose basis changed is the web service's
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from video_audit.faces.decisions import Decision, apply_decisions, map_decisions, person_descriptor
+from video_audit.faces.review import stored_report
 from video_audit.ledger.build import build_ledger, canonical
 from video_audit.ledger.checkins import read_checkins, read_employed
 from video_audit.standard import Profile, ProfileError
@@ -57,20 +57,6 @@ def employment_basis(row: Any) -> str | None:
     if row is None:
         return None
     return str(row["sha256"]) if row["file"] else f"n={row['employed']}"
-
-
-def stored_report(reports_dir: Path, audit: Any, lang: str) -> dict[str, Any] | None:
-    """The audit's JSON report in LANG (the file written at audit time), else the stored zh one."""
-    if audit["state"] != "done":
-        return None
-    files = json.loads(audit["files"] or "{}")
-    name = files.get(f"json-{lang}")
-    if name:
-        path = reports_dir / str(audit["id"]) / name
-        if path.is_file():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    return json.loads(audit["report"]) if audit["report"] else None
 
 
 def with_decisions(store: Store, audit: Any, report: dict[str, Any]) -> dict[str, Any]:
