@@ -17,6 +17,7 @@ from typing import Any
 
 from video_audit.faces.roster import (
     HEADER_ROWS,
+    HEADERS,
     RosterError,
     _header_word,
     _id_text,
@@ -28,16 +29,7 @@ from video_audit.faces.sheets import Sheet, SheetError, read_sheets
 
 # Header words by priority, as roster.HEADERS: the first a header row has decides the column.
 CHECKIN_HEADERS: dict[str, tuple[str, ...]] = {
-    "id": (
-        "id",
-        "身份证号",
-        "身份证号码",
-        "公民身份号码",
-        "身份证件号码",
-        "身份证",
-        "证件号",
-        "证件号码",
-    ),
+    "id": HEADERS["id"],  # matched against the roster's own IDs, whatever it used
     "name": ("name", "姓名", "学员姓名", "签到人", "名字"),
     "at": (
         "at",
