@@ -49,6 +49,31 @@ def _cli(*args: str, stdin: str | None = None, env: dict[str, str]) -> None:
     )
 
 
+def add_accounts(env: dict[str, str], *accounts: tuple[str, str, str | None]) -> None:
+    """`video-audit users add` for each (name, role, institution or None), as docs/web.md says."""
+    for name, role, institution in accounts:
+        extra = ["--institution", institution] if institution else []
+        _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
+             stdin=PASSWORD + "\n", env=env)  # fmt: skip
+
+
+def log_in(page: Any, base: str, name: str) -> None:
+    """Log in through the login form; the class list is where it lands."""
+    page.goto(f"{base}/login")
+    page.fill('input[name="name"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{base}/classes")
+
+
+def collect_csp(page: Any, refused: list[str]) -> None:
+    """What the Content Security Policy refused on PAGE goes into REFUSED."""
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("svc") / "data"

@@ -20,8 +20,8 @@ from typing import Any
 import cv2
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, _cli
-from tests.web_fixtures import INSTITUTION_A, PASSWORD, PREFIX_A, serving
+from tests.test_browser import ARGS, CHROMIUM, add_accounts, log_in
+from tests.web_fixtures import INSTITUTION_A, PREFIX_A, serving
 from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.samples.faces import FaceShot, augment, portraits, roster_photo
 
@@ -77,22 +77,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "VIDEO_AUDIT_AUDIT_WORKERS": "1",
         "XDG_CACHE_HOME": str(cache),
     }
-    for name, role, extra in (
-        ("王检查", "inspector", []),
-        ("机构甲", "institution", ["--institution", INSTITUTION_A]),
-    ):
-        _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
-             stdin=PASSWORD + "\n", env=env)  # fmt: skip
+    add_accounts(env, ("王检查", "inspector", None), ("机构甲", "institution", INSTITUTION_A))
     with serving([], data.parent, env) as (base, _):
         yield base
-
-
-def _login(page: Any, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill('input[name="name"]', name)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}/classes")
 
 
 def _column(page: Any, day: str, n: int) -> Any:
@@ -115,7 +102,7 @@ def test_inspector_decides_revokes_and_the_table_follows(server: str, tmp_path: 
             "console",
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        _login(page, server, "王检查")
+        log_in(page, server, "王检查")
         page.set_input_files("#pick-folder", str(cls))
         page.click("#upload-button")
         page.wait_for_url(f"{server}/classes/*")
@@ -185,7 +172,7 @@ def test_inspector_decides_revokes_and_the_table_follows(server: str, tmp_path: 
         # The institution sees the outcome, never the controls; the review API is a 404.
         other = browser.new_context(locale="zh-CN").new_page()
         other.set_default_timeout(60_000)
-        _login(other, server, "机构甲")
+        log_in(other, server, "机构甲")
         other.goto(class_url)
         expect(_column(other, DAYS[0], 3)).to_contain_text(LI)
         expect(_column(other, DAYS[0], 5)).to_contain_text("名册外人员")

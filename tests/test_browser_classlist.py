@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, _cli
+from tests.test_browser import ARGS, CHROMIUM, add_accounts, log_in
 from tests.web_fixtures import (
     INSTITUTION_A,
     INSTITUTION_B,
@@ -34,12 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A service holding two audited classes, one of each institution."""
     data = tmp_path_factory.mktemp("svc") / "data"
     env = {**os.environ, "VIDEO_AUDIT_DATA": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
-    for name, role, extra in (
-        ("王检查", "inspector", []),
-        ("机构甲", "institution", ["--institution", INSTITUTION_A]),
-    ):
-        _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
-             stdin=PASSWORD + "\n", env=env)  # fmt: skip
+    add_accounts(env, ("王检查", "inspector", None), ("机构甲", "institution", INSTITUTION_A))
     src = tmp_path_factory.mktemp("src")
     with serving([], data.parent, env) as (base, _), httpx.Client(base_url=base) as http:
         token = http.post("/api/token", json={"name": "王检查", "password": PASSWORD})
@@ -68,11 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _login(browser: Any, base: str, name: str) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
     page.set_default_timeout(60_000)
-    page.goto(f"{base}/login")
-    page.fill('input[name="name"]', name)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}/classes")
+    log_in(page, base, name)
     return page
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, _cli
+from tests.test_browser import ARGS, CHROMIUM, add_accounts, collect_csp, log_in
 from tests.test_browser_attendance import DAYS, ROSTER, WANG, write_review_class
-from tests.web_fixtures import INSTITUTION_A, PASSWORD, serving
+from tests.web_fixtures import INSTITUTION_A, serving
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)"
@@ -49,33 +49,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "VIDEO_AUDIT_AUDIT_WORKERS": "1",
         "XDG_CACHE_HOME": str(cache),
     }
-    for name, role, extra in (
-        ("王检查", "inspector", []),
-        ("李复核", "inspector", []),
-        ("机构甲", "institution", ["--institution", INSTITUTION_A]),
-    ):
-        _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
-             stdin=PASSWORD + "\n", env=env)  # fmt: skip
+    add_accounts(
+        env,
+        ("王检查", "inspector", None),
+        ("李复核", "inspector", None),
+        ("机构甲", "institution", INSTITUTION_A),
+    )
     with serving([], data.parent, env) as (base, _):
         yield base
-
-
-def _login(page: Any, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill('input[name="name"]', name)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{base}/classes")
 
 
 def _page(browser: Any, base: str, name: str, refused: list[str]) -> Any:
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
     page.set_default_timeout(60_000)
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    _login(page, base, name)
+    collect_csp(page, refused)
+    log_in(page, base, name)
     return page
 
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, ROOT, _until
+from tests.test_browser import ARGS, CHROMIUM, ROOT, _until, collect_csp, log_in
 from tests.web_fixtures import CLI, PASSWORD, PREFIX_A, serving
 from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 
@@ -67,15 +67,8 @@ def test_a_finding_opens_the_player_at_its_time_and_a_spot_check_is_recorded(
         page.set_default_timeout(60_000)
         expect.set_options(timeout=60_000)
         refused: list[str] = []
-        page.on(
-            "console",
-            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server}/login?next=/classes")
-        page.fill('input[name="name"]', "王检查")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('button[type="submit"]')
-        expect(page).to_have_url(f"{server}/classes")
+        collect_csp(page, refused)
+        log_in(page, server, "王检查")
         page.set_input_files("#pick-folder", str(cls))
         page.click("#upload-button")
         page.wait_for_url(f"{server}/classes/*")

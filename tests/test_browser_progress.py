@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM
+from tests.test_browser import ARGS, CHROMIUM, collect_csp, log_in
 from tests.test_progress import slow_class, slow_service_env
-from tests.web_fixtures import PASSWORD, serving
+from tests.web_fixtures import serving
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)"
@@ -46,15 +46,8 @@ def test_class_page_shows_progress_until_done(tmp_path: Path) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
         page.set_default_timeout(40_000)
         refused: list[str] = []
-        page.on(
-            "console",
-            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{base}/login?next=/classes")
-        page.fill('input[name="name"]', "王检查")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('button[type="submit"]')
-        page.wait_for_url(f"{base}/classes")
+        collect_csp(page, refused)
+        log_in(page, base, "王检查")
         page.set_input_files("#pick-folder", str(cls))
         page.click("#upload-button")
         page.wait_for_url(f"{base}/classes/*")

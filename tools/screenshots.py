@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.test_browser import ARGS, CHROMIUM, _cli
+from tests.test_browser import ARGS, CHROMIUM, add_accounts, log_in
 from tests.test_browser_attendance import WANG, write_review_class
 from tests.test_browser_ledger import write_checkins
-from tests.web_fixtures import INSTITUTION_A, PASSWORD, serving
+from tests.web_fixtures import INSTITUTION_A, serving
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -38,13 +38,12 @@ def main() -> int:
             "XDG_CACHE_HOME": str(root / "cache"),
             "VIDEO_AUDIT_EVIDENCE_KEY_FILE": str(root / "keys" / "evidence.key"),
         }
-        for name, role, extra in (
-            ("王检查", "inspector", []),
-            ("李复核", "inspector", []),
-            ("机构甲", "institution", ["--institution", INSTITUTION_A]),
-        ):
-            _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
-                 stdin=PASSWORD + "\n", env=env)  # fmt: skip
+        add_accounts(
+            env,
+            ("王检查", "inspector", None),
+            ("李复核", "inspector", None),
+            ("机构甲", "institution", INSTITUTION_A),
+        )
         cls = write_review_class(root / "src")
         checkins = write_checkins(root / "手机签到.csv")
         with serving([], root, env) as (base, _), sync_playwright() as pw:
@@ -57,11 +56,7 @@ def main() -> int:
                 )
                 page = context.new_page()
                 page.set_default_timeout(120_000)
-                page.goto(f"{base}/login")
-                page.fill('input[name="name"]', name)
-                page.fill('input[name="password"]', PASSWORD)
-                page.click('button[type="submit"]')
-                page.wait_for_url(f"{base}/classes")
+                log_in(page, base, name)
                 return page
 
             def shot(page, name: str, selector: str | None = None) -> None:  # type: ignore[no-untyped-def]
