@@ -5,6 +5,19 @@ const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content ||
 const words = () => JSON.parse(document.getElementById("i18n")?.textContent || "{}");
 const fill = (text, params) => text.replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
 
+// An element with properties (dataset, class, anything else set as is) and children: shared by
+// the page scripts loaded after this one (attendance, ledger, spot checks).
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "class") node.className = value;
+    else node[key] = value;
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
 async function postJSON(url, body) {
   const res = await fetch(url, {
     method: "POST",

@@ -10,7 +10,6 @@
   const api = `/api/classes/${classId}/attendance`;
   const words = JSON.parse(document.getElementById("review-i18n")?.textContent || "{}");
   const fill = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const message = document.getElementById("review-message");
   const owed = document.getElementById("review-owed");
   const open = document.getElementById("review-open");
@@ -18,17 +17,6 @@
   const doneBox = document.getElementById("review-done-box");
   const doneCount = document.getElementById("review-done-count");
   let busy = false;
-
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (key === "dataset") Object.assign(node.dataset, value);
-      else if (key === "class") node.className = value;
-      else node[key] = value;
-    }
-    for (const child of children) if (child != null) node.append(child);
-    return node;
-  }
 
   function picture(url, caption) {
     const img = url

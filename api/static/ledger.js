@@ -12,23 +12,11 @@
   const api = `/api/classes/${classId}`;
   const words = JSON.parse(document.getElementById("ledger-i18n")?.textContent || "{}");
   const fill = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
-  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const short = (at) => String(at || "").slice(0, 16).replace("T", " ");
   const $ = (id) => document.getElementById(id);
   const message = $("ledger-message");
   let shown = null;
   let busy = false;
-
-  function el(tag, props, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (key === "dataset") Object.assign(node.dataset, value);
-      else if (key === "class") node.className = value;
-      else node[key] = value;
-    }
-    for (const child of children) if (child != null) node.append(child);
-    return node;
-  }
 
   async function call(method, url, body) {
     const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };

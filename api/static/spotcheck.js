@@ -6,7 +6,6 @@
   const section = document.getElementById("spotcheck");
   if (!section) return;
   const words = JSON.parse(document.getElementById("spotcheck-i18n")?.textContent || "{}");
-  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const fill = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
 
   for (const form of section.querySelectorAll("form.spot-form")) {
