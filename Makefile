@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.layout_format
 	$(BIN)/python -m bench.scan
 	$(BIN)/python -m bench.web
+	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.picture
 	$(BIN)/python -m bench.cuts
 	$(BIN)/python -m bench.clock
