@@ -4,6 +4,7 @@ a few exact frames in the evidence chain and count the heads on them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,12 @@ class PatrolCaption(Caption):
     """A live frame's caption: the camera (never its credentials), the class, the time."""
 
     camera: str = ""
+    site: str = ""
 
     def lines(self, grab_: Grab, taken_by: str, taken_at: str, source_sha256: str) -> list[str]:
         when = taken_at.replace("T", " ")
         return [
-            f"远程巡查 摄像头 {self.camera}",
+            f"远程巡查 {('场所 ' + self.site + '  ') if self.site else ''}摄像头 {self.camera}",
             f"班级 {self.class_name or '—'}    日期 {self.date or '—'}    "
             f"时间码 {time_code(grab_.time)}    pts {grab_.pts}",
             f"取证 {taken_by}  {when}    录像 SHA-256 {source_sha256[:16]}…",
@@ -57,6 +59,7 @@ class Patrol:
     frames: list[dict[str, Any]]
     findings: list[Finding]
     class_name: str = ""
+    attendance: dict[str, Any] | None = None
 
     @property
     def errors(self) -> int:
@@ -79,7 +82,7 @@ class Patrol:
             "error": r.error,
             "class": self.class_name or None,
             "frames": self.frames,
-            "attendance": None,
+            "attendance": self.attendance,
             "findings": [f.to_dict(lang) for f in self.findings],
         }
 
@@ -128,8 +131,17 @@ def patrol(
     timeout: float = 10.0,
     class_name: str = "",
     count_heads: bool = True,
+    class_dir: Path | None = None,
+    on_frame: Callable[[dict[str, Any]], None] | None = None,
+    site: str = "",
 ) -> Patrol:
-    """Read URL, judge it, capture frames evenly over the read into LOG and OUT."""
+    """Read URL, judge it, capture frames evenly over the read into LOG and OUT.
+
+    CLASS_DIR (a class folder with its roster) names the class on the captions and, later,
+    has the faces on the frames matched to its roster. ON_FRAME is called with each frame's
+    entry as soon as it is captured and counted (the web shows frames as they arrive)."""
+    if class_dir is not None and not class_name:
+        class_name = class_dir.name
     rules = PatrolRules.of(profile)
     shown = public_url(url)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -137,9 +149,17 @@ def patrol(
     reading.error = scrub(reading.error, url)
     frames: list[dict[str, Any]] = []
     if reading.reachable and reading.recording is not None:
-        frames = _capture(reading, out, log, profile, taken_by, shown, class_name, rules.frames)
-        if count_heads and frames:
-            _count_heads(frames, out, profile)
+        heads = _HeadCounter(profile) if count_heads else None
+
+        def arrived(frame: dict[str, Any]) -> None:
+            if heads is not None:
+                frame["head_count"] = heads.count(out / frame["file"])
+            if on_frame is not None:
+                on_frame(frame)
+
+        frames = _capture(
+            reading, out, log, taken_by, shown, class_name, rules.frames, site, arrived
+        )
     return Patrol(shown, reading, frames, judge(url, reading, rules, timeout), class_name)
 
 
@@ -147,11 +167,12 @@ def _capture(
     reading: StreamReading,
     out: Path,
     log: EvidenceLog,
-    profile: Profile,
     taken_by: str,
     shown: str,
     class_name: str,
     count: int,
+    site: str,
+    arrived: Callable[[dict[str, Any]], None],
 ) -> list[dict[str, Any]]:
     from video_audit.evidence import split_prefix
     from video_audit.files import write_atomic
@@ -161,7 +182,9 @@ def _capture(
     n = max(1, min(count, len(times)))
     picks = sorted({times[int(len(times) * (i + 0.5) / n)] for i in range(n)})
     institution, klass = split_prefix(class_name) if class_name else ("", "")
-    caption = PatrolCaption(institution, klass, dt.date.today().isoformat(), camera=shown)
+    caption = PatrolCaption(
+        institution, klass, dt.date.today().isoformat(), camera=shown, site=site
+    )
     frames = []
     for at in picks:
         record = log.capture(
@@ -169,29 +192,37 @@ def _capture(
         )
         png = out / f"frame-{record['seq']}-{time_code(record['frame_time']).replace(':', '')}.png"
         write_atomic(png, log.path_of(record["png"]).read_bytes())
-        frames.append(
-            {
-                "file": png.name,
-                "at": round(float(record["frame_time"]), 3),
-                "sha256": record["png_sha256"],
-                "seq": record["seq"],
-                "head_count": None,
-            }
-        )
+        frame = {
+            "file": png.name,
+            "at": round(float(record["frame_time"]), 3),
+            "sha256": record["png_sha256"],
+            "seq": record["seq"],
+            "head_count": None,
+        }
+        arrived(frame)
+        frames.append(frame)
     return frames
 
 
-def _count_heads(frames: list[dict[str, Any]], out: Path, profile: Profile) -> None:
-    """Heads on each frame, as the lesson head count does (embedded engine, tiled detection)."""
-    import numpy as np
-    from PIL import Image
+class _HeadCounter:
+    """Heads on a frame, as the lesson head count does (embedded engine, tiled detection);
+    the engine is loaded on the first frame."""
 
-    from video_audit.faces.select import select_engine
-    from video_audit.faces.settings import face_settings
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.engine: Any = None
 
-    engine = select_engine("embedded", face_settings(profile.section("faces")))
-    engine.load()
-    for frame in frames:
-        with Image.open(out / frame["file"]) as image:
+    def count(self, png: Path) -> int:
+        import numpy as np
+        from PIL import Image
+
+        from video_audit.faces.select import select_engine
+        from video_audit.faces.settings import face_settings
+
+        if self.engine is None:
+            faces = face_settings(self.profile.section("faces"))
+            self.engine = select_engine("embedded", faces)
+            self.engine.load()
+        with Image.open(png) as image:
             rgb = np.asarray(image.convert("RGB"))
-        frame["head_count"] = len(engine.detect(rgb, tiled=True))
+        return len(self.engine.detect(rgb, tiled=True))
