@@ -6,6 +6,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,7 +20,8 @@ from video_audit.cli.common import LANGS, data_option, default_lang, fail, works
     "class_dir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="班级文件夹（写入截图说明）/ the class folder (named on the captions)",
+    help="班级文件夹：写入截图说明，并按其名册核对画面中的人脸 / "
+    "the class folder: named on the captions, its roster matched to the faces",
 )
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="输出目录 / folder")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text")
@@ -66,6 +68,7 @@ def patrol(
                 seconds=seconds,
                 timeout=timeout,
                 class_name=class_dir.resolve().name if class_dir is not None else "",
+                class_dir=class_dir,
             )
         except EvidenceKeyError as exc:
             fail(exc.message(lang))
@@ -95,8 +98,42 @@ def _text(d: dict[str, object], lang: str) -> str:
     for f in frames:
         lines.append(f"  #{f['seq']}  {f['at']} s  {f['file']}  {'人数' if zh else 'heads'} "
                      f"{f['head_count']}  SHA-256 {f['sha256'][:16]}…")  # fmt: skip
+    attendance = d.get("attendance")
+    if isinstance(attendance, dict):
+        lines.append(attendance_line(attendance, zh))
     found = d["findings"]
     assert isinstance(found, list)
     for f in found:
         lines.append(f"{f['code']} {f['severity']}  {f['message']}")
     return "\n".join(lines)
+
+
+_STATES = {
+    "roster_missing": ("考勤未核对：班级文件夹中没有名册", "attendance not checked: no roster"),
+    "roster_unreadable": ("考勤未核对：名册无法读取", "attendance not checked: roster unreadable"),
+    "engine_error": ("考勤未核对：人脸引擎无法运行", "attendance not checked: no face engine"),
+    "no_frames": ("考勤未核对：没有截到画面", "attendance not checked: no frames"),
+}
+
+
+def attendance_line(a: dict[str, Any], zh: bool) -> str:
+    """One line: who on the roster the frames show (names, never ID numbers), who is in doubt,
+    who was not seen, and how many faces match nobody."""
+    state = a.get("state")
+    if state in _STATES:
+        return _STATES[state][0 if zh else 1]
+    names = {p["key"]: p["name"] for p in a["roster"]}
+    day = a["days"][0]
+    present = "、".join(names[k] for k in day["present"]) or "—"
+    absent = "、".join(names[k] for k in day["absent"]) or "—"
+    if zh:
+        return (
+            f"考勤（名册 {len(names)} 人）  在场 {len(day['present'])}：{present}    "
+            f"待核实 {len(day['review'])}    未见学员 {len(day['absent'])}：{absent}    "
+            f"名册外 {len(day['unknown'])}"
+        )
+    return (
+        f"attendance (roster {len(names)})  present {len(day['present'])}: {present}    "
+        f"to review {len(day['review'])}    trainees not seen {len(day['absent'])}: {absent}    "
+        f"unknown {len(day['unknown'])}"
+    )

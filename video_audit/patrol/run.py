@@ -7,13 +7,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from video_audit.evidence import Caption, EvidenceLog
 from video_audit.findings import Finding, finding
 from video_audit.media.grab import Grab, time_code
 from video_audit.patrol.stream import StreamReading, public_url, read_stream, scrub
 from video_audit.standard import Profile, section_values
+
+if TYPE_CHECKING:
+    from video_audit.patrol.attendance import FrameFaces
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,9 @@ def patrol(
 ) -> Patrol:
     """Read URL, judge it, capture frames evenly over the read into LOG and OUT.
 
-    CLASS_DIR (a class folder with its roster) names the class on the captions and, later,
-    has the faces on the frames matched to its roster. ON_FRAME is called with each frame's
-    entry as soon as it is captured and counted (the web shows frames as they arrive)."""
+    CLASS_DIR (a class folder with its roster) names the class on the captions and has the
+    faces on the frames matched to its roster (patrol.attendance). ON_FRAME is called with each
+    frame's entry as soon as it is captured and counted (the web shows frames as they arrive)."""
     if class_dir is not None and not class_name:
         class_name = class_dir.name
     rules = PatrolRules.of(profile)
@@ -148,19 +151,32 @@ def patrol(
     reading = read_stream(url, seconds, timeout, rules.stall_seconds, out / f"patrol-{stamp}.mkv")
     reading.error = scrub(reading.error, url)
     frames: list[dict[str, Any]] = []
+    # The class's attendance needs the faces on the frames even when heads are not counted.
+    heads = _HeadCounter(profile) if count_heads or class_dir is not None else None
     if reading.reachable and reading.recording is not None:
-        heads = _HeadCounter(profile) if count_heads else None
 
         def arrived(frame: dict[str, Any]) -> None:
             if heads is not None:
-                frame["head_count"] = heads.count(out / frame["file"])
+                count = heads.count(out / frame["file"], frame["at"])
+                if count_heads:
+                    frame["head_count"] = count
             if on_frame is not None:
                 on_frame(frame)
 
         frames = _capture(
             reading, out, log, taken_by, shown, class_name, rules.frames, site, arrived
         )
-    return Patrol(shown, reading, frames, judge(url, reading, rules, timeout), class_name)
+    found = judge(url, reading, rules, timeout)
+    attendance = None
+    if class_dir is not None:
+        from video_audit.patrol.attendance import patrol_attendance
+
+        recording = reading.recording.name if reading.recording is not None else shown
+        seen = heads.seen if heads is not None else []
+        engine = heads.engine if heads is not None else None
+        attendance, more = patrol_attendance(class_dir, seen, profile, out, recording, engine)
+        found += more
+    return Patrol(shown, reading, frames, found, class_name, attendance)
 
 
 def _capture(
@@ -211,13 +227,16 @@ class _HeadCounter:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.engine: Any = None
+        self.seen: list[FrameFaces] = []
+        """Each counted frame's faces: the class's attendance matches them (one detection)."""
 
-    def count(self, png: Path) -> int:
+    def count(self, png: Path, at: float = 0.0) -> int:
         import numpy as np
         from PIL import Image
 
         from video_audit.faces.select import select_engine
         from video_audit.faces.settings import face_settings
+        from video_audit.patrol.attendance import FrameFaces
 
         if self.engine is None:
             faces = face_settings(self.profile.section("faces"))
@@ -225,4 +244,6 @@ class _HeadCounter:
             self.engine.load()
         with Image.open(png) as image:
             rgb = np.asarray(image.convert("RGB"))
-        return len(self.engine.detect(rgb, tiled=True))
+        faces = self.engine.detect(rgb, tiled=True)
+        self.seen.append(FrameFaces(png.name, at, faces))
+        return len(faces)
