@@ -55,8 +55,10 @@ def old_workspace(root: Path, clip: Path) -> None:
         names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         for (name,) in names:
             if (
-                name.startswith(("scan_", "footage_", "attendance_", "ledger_", "spotcheck_"))
-                or name == "schema_migrations"
+                name.startswith(
+                    ("scan_", "footage_", "attendance_", "ledger_", "spotcheck_", "patrol")
+                )
+                or name in ("schema_migrations", "sites", "cameras", "site_sessions")
             ):
                 conn.execute(f"DROP TABLE {name}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
@@ -158,6 +160,11 @@ def test_an_earlier_fingerprint_store_is_adopted(tmp_path: Path) -> None:
             "attendance_people",
             "ledger_inputs",
             "ledger_signatures",
+            "patrols",
+            "patrol_plans",
+            "site_sessions",
+            "cameras",
+            "sites",
         ):
             conn.execute(f"DROP TABLE {name}")
         conn.execute("PRAGMA user_version = 0")

@@ -80,10 +80,12 @@ RECORD_KINDS = (
     "ledger_signature",
     "ledger_void",
     "spotcheck_result",
+    "patrol_plan",
 )
 """The records that are no capture: attendance decisions and revocations (faces/review.py), a
 ledger's signatures and the voids that end them (api/routes/ledger.py), an inspector's
-spot-check results (api/routes/spotchecks.py)."""
+spot-check results (api/routes/spotchecks.py), a drawn random patrol plan with its seed
+(patrol/schedule.py)."""
 _INSTITUTION = re.compile(r"^(.+?(?:学校|学院|中心|公司|协会|机构|研究院|培训部))")
 
 

@@ -236,6 +236,8 @@ COMMAND_MODULES: list[str] = [
     "video_audit.cli.ledger:ledger",
     "video_audit.cli.patrol:patrol",
     "video_audit.cli.patrol_plan:patrol_plan",
+    "video_audit.cli.sites:sites",
+    "video_audit.cli.sites:patrol_run",
 ]
 
 

@@ -7,6 +7,7 @@
     decisions    attendance review: inspectors' decisions, the people audits saw
     ledgers      补贴核算: check-in files, employment lists, the ledgers' two signatures
     spotchecks   spot-check results: 正常 / 异常 and a note per drawn moment
+    patrols      远程巡查: sites, cameras, class sessions, random plans, patrols
 
 `Store` is the database as the web service and the account commands use it.
 """
@@ -20,10 +21,19 @@ from video_audit.store.db import DB_NAME, Database
 from video_audit.store.decisions import AttendanceDecisions
 from video_audit.store.evidence import EvidenceRecords
 from video_audit.store.ledgers import Ledgers
+from video_audit.store.patrols import Patrols
 from video_audit.store.spotchecks import SpotCheckResults
 
 __all__ = ["DB_NAME", "ROLES", "Database", "Store", "StoreError", "now"]
 
 
-class Store(Accounts, ClassAudits, EvidenceRecords, AttendanceDecisions, Ledgers, SpotCheckResults):
+class Store(
+    Accounts,
+    ClassAudits,
+    EvidenceRecords,
+    AttendanceDecisions,
+    Ledgers,
+    SpotCheckResults,
+    Patrols,
+):
     """The workspace database with every concern's queries. Create one per process; close()."""

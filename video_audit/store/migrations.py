@@ -298,6 +298,46 @@ CREATE INDEX IF NOT EXISTS spotcheck_results_spotcheck ON spotcheck_results(spot
 """
 
 
+# Live patrol (远程巡查): training sites per institution, their cameras (the stream URL with its
+# credentials is kept in `url` and never read back by anything that shows or logs it: pages,
+# reports and logs show `shown_url`), the class sessions held there, the random plans drawn
+# over them (seed recorded), and every patrol made, planned or by hand. UNIQUE (plan_id,
+# moment) keeps a planned moment patrolled once, whoever runs the plan (serve or cron).
+_PATROL = """
+CREATE TABLE IF NOT EXISTS sites (
+    id INTEGER PRIMARY KEY, institution TEXT NOT NULL, name TEXT NOT NULL,
+    created_by TEXT NOT NULL, created TEXT NOT NULL, UNIQUE (institution, name));
+CREATE TABLE IF NOT EXISTS cameras (
+    id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id),
+    name TEXT NOT NULL, shown_url TEXT NOT NULL, url TEXT NOT NULL, created TEXT NOT NULL,
+    UNIQUE (site_id, url));
+CREATE TABLE IF NOT EXISTS site_sessions (
+    id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id),
+    camera_id INTEGER NOT NULL REFERENCES cameras(id), class_name TEXT NOT NULL,
+    date TEXT NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL,
+    source TEXT NOT NULL, source_row INTEGER NOT NULL, imported TEXT NOT NULL,
+    UNIQUE (camera_id, class_name, date, start, end));
+CREATE INDEX IF NOT EXISTS site_sessions_date ON site_sessions(date);
+CREATE TABLE IF NOT EXISTS patrol_plans (
+    id INTEGER PRIMARY KEY, seed INTEGER NOT NULL, per_day INTEGER NOT NULL,
+    first_day TEXT, last_day TEXT, schedule_sha256 TEXT NOT NULL, moments TEXT NOT NULL,
+    drawn_by TEXT NOT NULL, drawn TEXT NOT NULL, evidence_seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS patrols (
+    id INTEGER PRIMARY KEY, camera_id INTEGER NOT NULL REFERENCES cameras(id),
+    class_name TEXT NOT NULL DEFAULT '', class_id INTEGER REFERENCES classes(id),
+    plan_id INTEGER REFERENCES patrol_plans(id), moment INTEGER, due TEXT,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'missed')),
+    started TEXT NOT NULL, finished TEXT, started_by TEXT NOT NULL,
+    reachable INTEGER, errors INTEGER NOT NULL DEFAULT 0, warnings INTEGER NOT NULL DEFAULT 0,
+    heads INTEGER, frames TEXT NOT NULL DEFAULT '[]', result TEXT, error TEXT);
+CREATE UNIQUE INDEX IF NOT EXISTS patrols_planned ON patrols(plan_id, moment)
+    WHERE plan_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS patrols_camera ON patrols(camera_id, id);
+CREATE INDEX IF NOT EXISTS patrols_class ON patrols(class_name, id);
+CREATE INDEX IF NOT EXISTS patrols_started ON patrols(started);
+"""
+
+
 def _class_list(conn: sqlite3.Connection) -> None:
     """What the class list searches, filters and sorts by (video_audit/store/class_index.py),
     with its indexes; filled in from each class's latest finished audit stored before."""
@@ -348,6 +388,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "ledgers: check-ins, employment lists, two signatures", _script(_LEDGERS)),
     Migration(9, "web service: the class list's search, filters and indexes", _class_list),
     Migration(10, "spot-check results", _script(_SPOTCHECK_RESULTS)),
+    Migration(11, "live patrol: sites, cameras, sessions, plans, patrols", _script(_PATROL)),
 )
 LATEST = MIGRATIONS[-1].version
 

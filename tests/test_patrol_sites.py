@@ -1,0 +1,182 @@
+"""Sites, cameras and sessions in the workspace, and random patrols run by `patrol-run`: a live
+HTTP-TS camera and a dead one, patrolled at drawn moments, stored, in the evidence chain, with
+no credential anywhere but the cameras table's own column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.streams import serve_dir, silent_camera, to_ts
+from tests.web_fixtures import free_port
+from video_audit.cli import main
+from video_audit.evidence import EvidenceLog
+from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
+from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.standard import load_profile
+from video_audit.store import Store
+
+SECRET = "Pa55word9"
+DAY = "2026-12-01"
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("cams")
+    to_ts(write_clip(root / "room.mp4", ClipSpec(seconds=4, fps=25)), root / "room.ts")
+    with serve_dir(root) as host:
+        yield host
+
+
+def _schedule(path: Path, host: str, dead: int, extra: str = "") -> Path:
+    path.write_text(
+        "班级,培训机构,地点,摄像头,日期,时段\n"
+        f"第一期面点班,湖关县阳光职业培训学校,一楼教室,http://admin:{SECRET}@{host}/room.ts,"
+        f"{DAY},全天\n"
+        f"第二期电工班,湖关县阳光职业培训学校,二楼实训室,rtsp://admin:{SECRET}@127.0.0.1:{dead}/x,"
+        f"{DAY},全天\n" + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def _run(ws: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [*args, "--data", str(ws)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sessions_import_plan_and_patrols(tmp_path: Path, camera: str) -> None:
+    ws = tmp_path / "ws"
+    sched = _schedule(tmp_path / "课表.csv", camera, free_port())
+    code, out, err = _run(ws, "sites", "import", str(sched), "--format", "json")
+    assert code == 0, out + err
+    assert json.loads(out) | {"errors": []} == {
+        "schedule": "课表.csv",
+        "sites": 2,
+        "cameras": 2,
+        "sessions": 4,  # 全天: a morning and an afternoon session per row
+        "unchanged": 0,
+        "errors": [],
+    }
+    # Importing again adds nothing.
+    code, out, _ = _run(ws, "sites", "import", str(sched), "--format", "json")
+    assert json.loads(out)["sessions"] == 0 and json.loads(out)["unchanged"] == 4
+
+    # Early in the day the plan is drawn (recorded), nothing is due yet.
+    code, out, err = _run(ws, "patrol-run", "--now", f"{DAY}T00:01", "--format", "json")
+    assert code == 0, out + err
+    first = json.loads(out)
+    assert first["patrolled"] == [] and first["missed"] == []
+    plan = first["plan"]
+    assert plan["first_day"] == DAY and plan["per_day"] == 2
+
+    # The plan, shown afterwards: two moments (a morning's, an afternoon's), one per site.
+    code, out, _ = _run(ws, "sites", "plan", "--format", "json")
+    (shown,) = json.loads(out)
+    assert shown["seed"] == plan["seed"] and shown["evidence_seq"] == plan["evidence_seq"]
+    moments = shown["moments"]
+    assert [m["half"] for m in moments] == ["am", "pm"]
+    assert {m["site"] for m in moments} == {"一楼教室", "二楼实训室"}  # sites spread
+    assert all(m["patrol"] is None for m in moments)
+    assert SECRET not in out
+
+    # A minute after each moment, `patrol-run` (cron) patrols it.
+    views = []
+    for m in moments:
+        at = dt.datetime.fromisoformat(m["at"]) + dt.timedelta(minutes=1)
+        code, out, err = _run(ws, "patrol-run", "--now", at.isoformat(), "--format", "json")
+        run = json.loads(out)
+        assert run["plan"]["id"] == plan["id"] and len(run["patrolled"]) == 1, out + err
+        assert code == (1 if m["site"] == "二楼实训室" else 0), out + err
+        views += run["patrols"]
+    states = {v["site"]: v for v in views}
+    live, dead = states["一楼教室"], states["二楼实训室"]
+    assert live["state"] == "done" and live["findings"] == [] and live["heads"] is not None
+    assert len(live["frames"]) == 3 and live["measures"]["width"] == 1024
+    assert live["class"] == "第一期面点班" and live["plan_id"] == plan["id"]
+    assert dead["state"] == "done" and [f["code"] for f in dead["findings"]] == ["LV01"]
+    assert dead["failed"] and dead["verdict_zh"] == "视频调阅不通"
+    # Run again: nothing twice.
+    code, out, _ = _run(ws, "patrol-run", "--now", f"{DAY}T17:00", "--format", "json")
+    assert json.loads(out)["patrolled"] == [] and json.loads(out)["missed"] == []
+
+    # Credentials: in the cameras table's url column only.
+    code, listed, _ = _run(ws, "sites", "list", "--format", "json")
+    assert code == 0 and SECRET not in listed and "***@" in listed
+    conn = sqlite3.connect(ws / "video-audit.sqlite")
+    try:
+        for table in [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]:
+            rows = conn.execute(f"SELECT * FROM {table}").fetchall()
+            text = json.dumps([list(map(str, r)) for r in rows], ensure_ascii=False)
+            assert (SECRET in text) == (table == "cameras"), table
+        plans = conn.execute("SELECT seed, evidence_seq FROM patrol_plans").fetchall()
+        kinds = [r[0] for r in conn.execute("SELECT kind FROM evidence ORDER BY seq")]
+    finally:
+        conn.close()
+    assert len(plans) == 1 and "patrol_plan" in kinds
+    assert SECRET not in out + listed
+    for path in ws.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".txt", ".log", ".html"):
+            assert SECRET not in path.read_text(errors="replace"), path
+    verify = CliRunner().invoke(main, ["evidence", "verify", "--data", str(ws)])
+    assert verify.exit_code == 0, verify.stdout + verify.stderr
+
+
+def test_a_changed_schedule_draws_a_new_plan_and_late_moments_are_missed(
+    tmp_path: Path, camera: str
+) -> None:
+    ws = tmp_path / "ws"
+    dead = free_port()
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "a.csv", camera, dead)))
+    code, out, _ = _run(ws, "patrol-run", "--now", f"{DAY}T00:01", "--format", "json")
+    first = json.loads(out)["plan"]
+    extra = (
+        f"第一期面点班,湖关县阳光职业培训学校,一楼教室,http://{camera}/room.ts,2026-12-02,上午\n"
+    )
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "b.csv", camera, dead, extra)))
+    # The next day: a new plan over the changed sessions; the day before's moments are gone
+    # with the old plan, and today's are not due yet.
+    code, out, _ = _run(ws, "patrol-run", "--now", "2026-12-02T06:00", "--format", "json")
+    second = json.loads(out)["plan"]
+    assert second["id"] != first["id"] and second["first_day"] == "2026-12-02"
+    # Far too late (past the 30-minute grace): recorded as missed, never patrolled late.
+    code, out, _ = _run(ws, "patrol-run", "--now", "2026-12-02T23:00", "--format", "json")
+    late = json.loads(out)
+    assert late["patrolled"] == [] and len(late["missed"]) == 2 and code == 1
+    assert {p["state"] for p in late["patrols"]} == {"missed"}
+
+
+def test_hung_cameras_never_hold_up_the_others(tmp_path: Path, camera: str) -> None:
+    """Four moments due at once over one live camera and one that accepts and never answers,
+    four workers: all four are done within about one hung camera's guard, not two of them, and
+    the hung camera's patrols say LV01."""
+    store = Store(tmp_path / "ws" / "video-audit.sqlite")
+    try:
+        with silent_camera() as hung:
+            import_schedule(store, _schedule(tmp_path / "s.csv", camera, hung), "张三")
+            settings = PatrolSettings(
+                seconds=2, timeout=3, workers=4, per_day=4, grace_minutes=1440
+            )
+            log = EvidenceLog(store, tmp_path / "ws" / "evidence")
+            runner = PatrolRunner(store, log, tmp_path / "ws", load_profile(), settings)
+            assert runner.run_due(dt.datetime.fromisoformat(f"{DAY}T00:00:01")).patrolled == []
+            started = time.monotonic()
+            outcome = runner.run_due(dt.datetime.fromisoformat(f"{DAY}T23:59:00"))
+            took = time.monotonic() - started
+        rows = [r for p in outcome.patrolled if (r := store.patrol_row(p)) is not None]
+    finally:
+        store.close()
+    assert len(rows) == 4 and {r["state"] for r in rows} == {"done"}
+    errors = sorted((r["site"], r["errors"]) for r in rows)
+    assert errors == [("一楼教室", 0)] * 2 + [("二楼实训室", 1)] * 2
+    # A hung camera's guard is 2 × 3 + 2 + 2 s; one after another, two would take twice that.
+    assert took < 2 * 3 + 2 + 2 + 6, took

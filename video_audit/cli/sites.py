@@ -1,0 +1,192 @@
+"""`video-audit sites import|list` and `video-audit patrol-run`: the workspace's training sites,
+cameras and class sessions, and the random patrols due now (for cron or a systemd timer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from video_audit.cli.common import LANGS, data_option, default_lang, fail, workspace_store
+
+
+@click.group()
+def sites() -> None:
+    """培训场所与摄像头：导入课表、查看 / training sites, cameras and class sessions."""
+
+
+@sites.command("import")
+@click.argument("schedule", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--by", default=None, help="操作人（默认当前用户）/ who imports")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def import_(schedule: Path, by: str | None, data: Path | None, fmt: str, lang: str) -> None:
+    """导入课表（CSV/XLSX/XLS）：场所、摄像头、课次（0 正常，1 有无法识别的行，2 无法运行）。"""
+    from video_audit.patrol.plan import ScheduleError
+    from video_audit.patrol.schedule import import_schedule
+
+    with workspace_store(data, create=True, lang=lang) as (_, store, _said):
+        try:
+            added, errors = import_schedule(store, schedule, by or getpass.getuser())
+        except ScheduleError as exc:
+            fail(str(exc))
+    out = {
+        "schedule": schedule.name,
+        "sites": added.sites,
+        "cameras": added.cameras,
+        "sessions": added.sessions,
+        "unchanged": added.unchanged,
+        "errors": errors,
+    }
+    if fmt == "json":
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        zh = lang == "zh"
+        click.echo(
+            f"新增场所 {added.sites} 个，摄像头 {added.cameras} 个，课次 {added.sessions} 个"
+            f"（已有未变 {added.unchanged} 个）"
+            if zh
+            else f"added {added.sites} sites, {added.cameras} cameras, {added.sessions} "
+            f"sessions ({added.unchanged} already there)"
+        )
+    for error in errors:
+        click.echo(error, err=True)
+    sys.exit(1 if errors else 0)
+
+
+@sites.command("list")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def list_(data: Path | None, fmt: str, lang: str) -> None:
+    """列出场所、摄像头（不显示账号密码）及其最近一次巡查。"""
+    from video_audit.patrol.views import site_views
+
+    with workspace_store(data, create=False, lang=lang) as (_, store, _said):
+        views = site_views(store)
+    if fmt == "json":
+        click.echo(json.dumps(views, ensure_ascii=False, indent=2))
+        return
+    zh = lang == "zh"
+    if not views:
+        click.echo("还没有登记场所（用 video-audit sites import 课表.xlsx）" if zh else "no sites")
+    for site in views:
+        click.echo(f"#{site['id']} {site['institution']} · {site['name']}")
+        for cam in site["cameras"]:
+            last = cam["last_patrol"]
+            said = _last_text(last, zh) if last else ("未巡查" if zh else "never patrolled")
+            click.echo(f"    摄像头 #{cam['id']} {cam['url']}    {said}")
+
+
+def _last_text(last: dict[str, Any], zh: bool) -> str:
+    state = last["verdict_zh"] if zh else last["verdict_en"]
+    heads = last.get("heads")
+    count = f"，人数 {heads}" if zh and heads is not None else f", {heads} heads" if heads else ""
+    return f"{last['started']} {state}{count}"
+
+
+@sites.command("plan")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def plan_(data: Path | None, fmt: str, lang: str) -> None:
+    """显示随机巡查计划：种子、抽取时间、每个时刻及其巡查结果（事后出示、复核）。"""
+    from video_audit.patrol.views import plan_views
+
+    with workspace_store(data, create=False, lang=lang) as (_, store, _said):
+        plans = plan_views(store)
+    if fmt == "json":
+        click.echo(json.dumps(plans, ensure_ascii=False, indent=2))
+        return
+    zh = lang == "zh"
+    if not plans:
+        click.echo("还没有巡查计划（video-audit patrol-run 会自动抽取）" if zh else "no plan yet")
+    for plan in plans:
+        click.echo(
+            f"计划 #{plan['id']}  种子 {plan['seed']}  {plan['drawn']} 由 {plan['drawn_by']} 抽取  "
+            f"证据记录 #{plan['evidence_seq']}  课表摘要 {plan['schedule_sha256'][:16]}…"
+            if zh
+            else f"plan #{plan['id']}  seed {plan['seed']}  drawn {plan['drawn']} by "
+            f"{plan['drawn_by']}  evidence #{plan['evidence_seq']}"
+        )
+        for m in plan["moments"]:
+            p = m["patrol"]
+            said = (
+                (p["verdict_zh"] if zh else p["verdict_en"]) if p else ("待巡查" if zh else "to do")
+            )
+            click.echo(
+                f"  {m['seq']:>3}  {m['at']}  {m['site']}  {m['class']}  {m['camera']}  {said}"
+            )
+
+
+@click.command("patrol-run")
+@click.option(
+    "--now",
+    "at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    default=None,
+    help="按此时刻运行（默认现在）/ run as of this time",
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="同时巡查的摄像头数")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def patrol_run(
+    at: dt.datetime | None, workers: int | None, data: Path | None, fmt: str, lang: str
+) -> None:
+    """运行到期的随机巡查（供 cron / systemd 定时调用；0 正常，1 有巡查失败，2 无法运行）。"""
+    import dataclasses
+
+    from video_audit.evidence import EvidenceKeyError, EvidenceLog
+    from video_audit.patrol.schedule import PatrolRunner, PatrolSettings
+    from video_audit.patrol.views import patrol_view
+    from video_audit.standard import ProfileError, load_profile
+
+    try:
+        profile = load_profile()
+    except ProfileError as exc:
+        fail(str(exc))
+    settings = PatrolSettings.of(profile)
+    if workers is not None:
+        settings = dataclasses.replace(settings, workers=workers)
+    with workspace_store(data, create=False, lang=lang) as (workspace, store, _said):
+        log = EvidenceLog(store, workspace.evidence_dir)
+        runner = PatrolRunner(store, log, workspace.root, profile, settings)
+        try:
+            outcome = runner.run_due(at or dt.datetime.now())
+        except EvidenceKeyError as exc:
+            fail(exc.message(lang))
+        views = [
+            patrol_view(row)
+            for pid in outcome.patrolled + outcome.missed
+            if (row := store.patrol_row(pid)) is not None
+        ]
+    bad = [v for v in views if v["failed"]]
+    if fmt == "json":
+        click.echo(
+            json.dumps({**outcome.to_dict(), "patrols": views}, ensure_ascii=False, indent=2)
+        )
+    else:
+        zh = lang == "zh"
+        if outcome.plan is None:
+            click.echo("没有待巡查的课次（先导入课表）" if zh else "no sessions ahead to patrol")
+        else:
+            plan = outcome.plan
+            click.echo(
+                f"巡查计划 #{plan['id']}（{plan['drawn']} 抽取，"
+                f"证据记录 #{plan['evidence_seq']}）："
+                f"本次巡查 {len(outcome.patrolled)} 次，错过 {len(outcome.missed)} 次"
+                if zh
+                else f"plan #{plan['id']}: {len(outcome.patrolled)} patrolled, "
+                f"{len(outcome.missed)} missed"
+            )
+        for v in views:
+            verdict = v["verdict_zh"] if zh else v["verdict_en"]
+            click.echo(f"  #{v['id']} {v['site']} {v['url']} {v['class'] or ''} {verdict}")
+    sys.exit(1 if bad else 0)
