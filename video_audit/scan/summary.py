@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_audit": "尚无已完成的审核",
         "proxies": "疑似代打卡（CK01）",
         "ck01": "CK01 条数",
+        "patrols": "未通过的远程巡查（本次扫描前 24 小时）",
+        "patrol_time": "巡查时间",
+        "site": "场所",
+        "camera": "摄像头",
+        "patrol_result": "结果",
     },
     "en": {
         "title": "Nightly audit summary",
@@ -154,6 +161,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_audit": "no finished audit yet",
         "proxies": "Proxy check-ins (CK01)",
         "ck01": "CK01 findings",
+        "patrols": "Live patrols that did not pass (24 hours before this scan)",
+        "patrol_time": "Patrolled at",
+        "site": "Site",
+        "camera": "Camera",
+        "patrol_result": "Result",
     },
 }
 
@@ -183,6 +195,9 @@ class NightSummary:
     classes)."""
     proxies: list[dict[str, Any]] | None = None
     """Awaiting classes whose current ledger shows 疑似代打卡 (CK01), with the count."""
+    patrols: list[dict[str, Any]] | None = None
+    """Live patrols of the 24 hours before the run that failed, were missed or found LV01/LV02
+    (None: the workspace has no camera registered)."""
 
     @property
     def night(self) -> str:
@@ -273,7 +288,42 @@ def night_summary(store: ScanStore, run_id: int) -> NightSummary:
         )
     ]
     s.awaiting, s.proxies = _ledgers(store)
+    s.patrols = _failed_patrols(store, str(run["started"]))
     return s
+
+
+def _failed_patrols(store: ScanStore, started: str) -> list[dict[str, Any]] | None:
+    """The patrols of the day before the run that did not pass, oldest first, as the web shows
+    them (video_audit.patrol.views); None when no camera is registered (or no such table)."""
+    from video_audit.patrol.views import patrol_view
+    from video_audit.store.patrols import FAILED, PATROL_SELECT
+
+    try:
+        if not store.rows("SELECT 1 FROM cameras LIMIT 1"):
+            return None
+    except sqlite3.OperationalError:  # a standalone scan database
+        return None
+    try:
+        since = (dt.datetime.fromisoformat(started) - dt.timedelta(hours=24)).isoformat()
+    except ValueError:
+        since = started
+    rows = store.rows(
+        PATROL_SELECT + f"WHERE p.started >= ? AND p.started <= ? AND {FAILED} ORDER BY p.id",
+        (since[:19], started[:19] + "~"),
+    )
+    return [patrol_view(r) for r in rows]
+
+
+def _patrol_line(x: dict[str, Any], lang: str) -> list[str]:
+    verdict = x["verdict_zh"] if lang == "zh" else x["verdict_en"]
+    cls = f" {x['class']}" if x["class"] else ""
+    return [
+        str(x["started"]).replace("T", " ")[:16],
+        f"{x['institution']} {x['site']}",
+        str(x["url"]),
+        cls.strip(),
+        verdict + (f"（{x['error']}）" if x["error"] else ""),
+    ]
 
 
 def _ledgers(store: ScanStore) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
@@ -449,6 +499,10 @@ def render_text(s: NightSummary, lang: str = "zh") -> str:
         lines += ["", f"{w['proxies']}:"]
         lines += [f"  {x['name']}（{x['institution']}）: CK01 × {x['ck01']}" for x in s.proxies]
         lines += [] if s.proxies else [f"  {w['nothing']}"]
+    if s.patrols is not None:
+        lines += ["", f"{w['patrols']}:"]
+        lines += ["  " + "  ".join(v for v in _patrol_line(x, lang) if v) for x in s.patrols]
+        lines += [] if s.patrols else [f"  {w['nothing']}"]
     lines += ["", f"{w['by_year']}:"]
     for y in s.by_year:
         year = y["stat_year"] or w["unknown"]
@@ -470,7 +524,7 @@ def render_html(s: NightSummary, lang: str = "zh") -> str:
     """The summary as one self-contained HTML page."""
     from video_audit.scan.summary_html import render
 
-    return render(s, lang, TEXTS.get(lang, TEXTS["zh"]), _overview(s, lang), _reason)
+    return render(s, lang, TEXTS.get(lang, TEXTS["zh"]), _overview(s, lang), _reason, _patrol_line)
 
 
 def render_xlsx(s: NightSummary, lang: str = "zh") -> bytes:
@@ -585,6 +639,14 @@ def render_xlsx(s: NightSummary, lang: str = "zh") -> bytes:
                 w["proxies"][:31],
                 [w["class"], w["institution"], w["ck01"]],
                 [[x["name"], x["institution"], x["ck01"]] for x in s.proxies],
+            )
+        )
+    if s.patrols is not None:
+        sheets.append(
+            (
+                w["patrols"][:31],
+                [w[k] for k in ("patrol_time", "site", "camera", "class", "patrol_result")],
+                [_patrol_line(x, lang) for x in s.patrols],
             )
         )
     book.remove(book.active)

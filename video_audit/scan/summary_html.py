@@ -37,6 +37,7 @@ def render(
     words: Mapping[str, str],
     overview: list[tuple[str, Any]],
     reason: Callable[[dict[str, Any], str], str],
+    patrol_line: Callable[[dict[str, Any], str], list[str]] | None = None,
 ) -> str:
     """The page in LANG, with summary.py's WORDS, OVERVIEW rows and REASON for waiting classes."""
     widest = max((n["audited"] for n in s.trend), default=0)
@@ -46,6 +47,7 @@ def render(
         lang=lang,
         overview=overview,
         reason=reason,
+        patrol_line=patrol_line,
         titles={code: r.title[lang] for code, r in catalogue().items()},
         scale=200 / widest if widest else 0,
         version=__version__,

@@ -284,7 +284,7 @@ class Patrols(Database):
         self.write(finish)
 
     def patrol_row(self, patrol_id: int) -> sqlite3.Row | None:
-        return self.read_one(_PATROL_SELECT + "WHERE p.id = ?", (patrol_id,))
+        return self.read_one(PATROL_SELECT + "WHERE p.id = ?", (patrol_id,))
 
     def patrol_rows(
         self,
@@ -303,15 +303,15 @@ class Patrols(Database):
             ("p.plan_id = ?", plan_id),
         )
         if failed_only:
-            clauses.append("(p.state IN ('failed', 'missed') OR p.errors > 0 OR p.warnings > 0)")
+            clauses.append(FAILED)
         where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
-        return self.read(_PATROL_SELECT + where + "ORDER BY p.id DESC LIMIT ?", (*params, limit))
+        return self.read(PATROL_SELECT + where + "ORDER BY p.id DESC LIMIT ?", (*params, limit))
 
     def class_patrol_rows(self, class_id: int, name: str, institution: str) -> list[sqlite3.Row]:
         """Patrols of an uploaded class, newest first: by its id, or by a schedule's name for
         it (its whole name, or its name's end at a site of the same institution)."""
         return self.read(
-            _PATROL_SELECT + "WHERE p.class_id = ? OR p.class_name = ? OR (p.class_name != '' "
+            PATROL_SELECT + "WHERE p.class_id = ? OR p.class_name = ? OR (p.class_name != '' "
             "AND s.institution = ? AND substr(?, -length(p.class_name)) = p.class_name) "
             "ORDER BY p.id DESC LIMIT 500",
             (class_id, name, institution, name),
@@ -325,13 +325,17 @@ class Patrols(Database):
         return [int(r[0]) for r in rows]
 
 
-_PATROL_SELECT = (
+PATROL_SELECT = (  # a patrol with its camera (shown URL only) and site
     "SELECT p.id, p.camera_id, p.class_name, p.class_id, p.plan_id, p.moment, p.due, p.state, "
     "p.started, p.finished, p.started_by, p.reachable, p.errors, p.warnings, p.heads, "
     "p.frames, p.result, p.error, c.name AS camera, c.shown_url, c.site_id, s.name AS site, "
     "s.institution FROM patrols p JOIN cameras c ON c.id = p.camera_id "
     "JOIN sites s ON s.id = c.site_id "
 )
+
+
+FAILED = "(p.state IN ('failed', 'missed') OR p.errors > 0 OR p.warnings > 0)"
+"""A patrol that could not run, was missed, or found LV01/LV02 (the morning summary's list)."""
 
 
 def _filters(*pairs: tuple[str, Any]) -> tuple[list[str], list[Any]]:
