@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import av
 import pytest
 from click.testing import CliRunner
 
+from tests.streams import serve_dir, silent_camera, to_hls, to_ts
 from tests.web_fixtures import free_port
 from video_audit.cli import main
 from video_audit.patrol.stream import public_url, scrub
@@ -24,39 +20,20 @@ from video_audit.store import Store
 SECRET = "s3cretPW"
 
 
-def _to_ts(mp4: Path, ts: Path) -> Path:
-    """The clip remuxed into MPEG-TS, as a camera or an HLS segment would send it."""
-    with av.open(str(mp4)) as src, av.open(str(ts), "w", format="mpegts") as dst:
-        out = dst.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is None:
-                continue
-            packet.stream = out
-            dst.mux(packet)
-    return ts
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Cameras as HTTP-TS (good, 640×480, 5 fps) and one as HLS (a playlist of 1-s segments)."""
     root = tmp_path_factory.mktemp("streams")
-    for name, (w, h) in {"good": (1024, 768), "small": (640, 480)}.items():
-        mp4 = write_clip(root / f"{name}.mp4", ClipSpec(seconds=4, fps=25, width=w, height=h))
-        _to_ts(mp4, root / f"{name}.ts")
-    port = free_port()
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    for name, (w, h, fps) in {
+        "good": (1024, 768, 25),
+        "small": (640, 480, 25),
+        "slow": (1024, 768, 5),
+    }.items():
+        mp4 = write_clip(root / f"{name}.mp4", ClipSpec(seconds=4, fps=fps, width=w, height=h))
+        to_ts(mp4, root / f"{name}.ts")
+    to_hls(root / "good.mp4", root / "hls" / "live.m3u8")
+    with serve_dir(root) as host:
+        yield host
 
 
 def _patrol(tmp_path: Path, url: str, *extra: str) -> tuple[int, str, str]:
@@ -110,6 +87,37 @@ def test_a_low_resolution_stream_is_lv02(tmp_path: Path, served: str) -> None:
     assert code == 0, out + err
     data = json.loads(out)
     assert [(f["code"], f["details"]["width"]) for f in data["findings"]] == [("LV02", 640)]
+
+
+def test_a_five_fps_stream_is_lv02(tmp_path: Path, served: str) -> None:
+    code, out, err = _patrol(tmp_path, f"http://{served}/slow.ts", "--format", "json")
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert [(f["code"], f["details"].get("fps")) for f in data["findings"]] == [
+        ("LV02", data["fps"])
+    ]
+    assert 3 <= data["fps"] <= 6 and (data["width"], data["height"]) == (1024, 768)
+
+
+def test_an_hls_stream_is_patrolled(tmp_path: Path, served: str) -> None:
+    code, out, err = _patrol(tmp_path, f"http://{served}/hls/live.m3u8", "--format", "json")
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["reachable"] and data["findings"] == [] and len(data["frames"]) == 3
+
+
+def test_a_camera_that_stops_answering_is_lv01_within_its_timeout(tmp_path: Path) -> None:
+    """A camera that takes the connection and then sends nothing (stopped, hung)."""
+    with silent_camera() as port:
+        url = f"http://admin:{SECRET}@127.0.0.1:{port}/live.ts"
+        started = time.monotonic()
+        code, out, err = _patrol(tmp_path, url, "--format", "json")
+        took = time.monotonic() - started
+    assert code == 1, out + err
+    data = json.loads(out)
+    assert [f["code"] for f in data["findings"]] == ["LV01"] and not data["reachable"]
+    assert took < 2 * 3 + 2 + 2 + 3, took  # the guard: 2 × timeout + seconds + 2
+    assert SECRET not in out + err
 
 
 def test_a_closed_port_is_lv01_within_the_timeout(tmp_path: Path) -> None:

@@ -3,18 +3,15 @@ faces matched to the demo roster by the real embedded engine."""
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from tests.web_fixtures import free_port
+from tests.streams import serve_dir
 from video_audit.cli import main
 from video_audit.samples.discs import PEOPLE
 from video_audit.samples.faces import UNKNOWN
@@ -25,24 +22,12 @@ SHOWN = (0, 2, 4, UNKNOWN)
 NAMES = [name for _, name, _ in PEOPLE]
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("live")
     write_live(root / "class.ts", SHOWN, seconds=4, fps=25)
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Quiet, directory=root))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/class.ts"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_dir(root) as host:
+        yield f"http://{host}/class.ts"
 
 
 @pytest.fixture(autouse=True)
