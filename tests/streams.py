@@ -11,38 +11,19 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import av
-
 from tests.web_fixtures import free_port
+from video_audit.samples.live import remux
 
 
 def to_ts(mp4: Path, ts: Path) -> Path:
     """The clip remuxed into MPEG-TS (no re-encoding)."""
-    with av.open(str(mp4)) as src, av.open(str(ts), "w", format="mpegts") as dst:
-        out = dst.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is None:
-                continue
-            packet.stream = out
-            dst.mux(packet)
-    return ts
+    return remux(mp4, ts, "mpegts")
 
 
 def to_hls(mp4: Path, playlist: Path, segment_seconds: int = 1) -> Path:
     """The clip as an HLS playlist of MPEG-TS segments beside it (as camera platforms serve)."""
-    playlist.parent.mkdir(parents=True, exist_ok=True)
     options = {"hls_time": str(segment_seconds), "hls_list_size": "0", "hls_playlist_type": "vod"}
-    with (
-        av.open(str(mp4)) as src,
-        av.open(str(playlist), "w", format="hls", options=options) as dst,
-    ):
-        out = dst.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is None:
-                continue
-            packet.stream = out
-            dst.mux(packet)
-    return playlist
+    return remux(mp4, playlist, "hls", options)
 
 
 class _Quiet(SimpleHTTPRequestHandler):

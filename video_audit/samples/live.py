@@ -36,13 +36,24 @@ def write_live(
     shot = FaceShot("lesson", people, seed=seed, face_share=face_share)
     write_clip(mp4, ClipSpec(seconds, fps, width, height, seed=seed, faces=shot))
     try:
-        with av.open(str(mp4)) as src, av.open(str(ts), "w", format="mpegts") as dst:
-            out = dst.add_stream_from_template(src.streams.video[0])
-            for packet in src.demux(src.streams.video[0]):
-                if packet.dts is None:
-                    continue
-                packet.stream = out
-                dst.mux(packet)
+        remux(mp4, ts, "mpegts")
     finally:
         mp4.unlink(missing_ok=True)
     return ts
+
+
+def remux(source: Path, target: Path, fmt: str, options: dict[str, str] | None = None) -> Path:
+    """SOURCE's video into TARGET in container FMT (mpegts, hls …) without re-encoding, as a
+    camera or a streaming platform sends it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        av.open(str(source)) as src,
+        av.open(str(target), "w", format=fmt, options=options or {}) as dst,
+    ):
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = out
+            dst.mux(packet)
+    return target
