@@ -180,3 +180,51 @@ def test_hung_cameras_never_hold_up_the_others(tmp_path: Path, camera: str) -> N
     assert errors == [("一楼教室", 0)] * 2 + [("二楼实训室", 1)] * 2
     # A hung camera's guard is 2 × 3 + 2 + 2 s; one after another, two would take twice that.
     assert took < 2 * 3 + 2 + 2 + 6, took
+
+
+def test_a_planned_patrol_matches_the_uploaded_class_roster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule names the class by its short name; the class was uploaded under its whole
+    name: the patrol finds its roster and matches the faces on the live frames."""
+    from video_audit.samples.faces import UNKNOWN
+    from video_audit.samples.live import write_class, write_live
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # roster enrolment cache
+    ws = tmp_path / "ws"
+    cams = tmp_path / "cams"
+    write_live(cams / "class.ts", (0, 2, UNKNOWN), seconds=3)
+    folder = "t1/湖关县阳光职业培训学校2026年第一期面点班"
+    write_class(ws / "classes" / folder)
+    store = Store(ws / "video-audit.sqlite")
+    try:
+        user = store.add_user("王检查", "inspector", None, "hash")
+        class_id = store.add_class(
+            folder.split("/")[1], "湖关县阳光职业培训学校", folder, 1, 1, user
+        )
+        with serve_dir(cams) as host:
+            camera = store.add_camera(
+                "湖关县阳光职业培训学校",
+                "一楼教室",
+                f"http://{host}/class.ts",
+                f"http://{host}/class.ts",
+                "",
+                "王检查",
+            )
+            settings = PatrolSettings(seconds=2, timeout=5)
+            log = EvidenceLog(store, ws / "evidence")
+            runner = PatrolRunner(store, log, ws, load_profile(), settings)
+            pid = runner.start(camera, "王检查", "第一期面点班")
+            assert pid is not None
+            runner.run(pid)
+        row = store.patrol_row(pid)
+    finally:
+        store.close()
+    assert row is not None and row["class_id"] == class_id and row["state"] == "done"
+    result = json.loads(row["result"])
+    att = result["attendance"]
+    assert att["state"] == "checked"
+    names = {e["key"]: e["name"] for e in att["roster"]}
+    (day,) = att["days"]
+    assert {names[k] for k in day["present"]} == {"王芳", "张伟"} and day["review"] == []
+    assert len(day["unknown"]) == 1 and row["heads"] == 3
