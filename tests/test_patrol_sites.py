@@ -228,3 +228,19 @@ def test_a_planned_patrol_matches_the_uploaded_class_roster(
     (day,) = att["days"]
     assert {names[k] for k in day["present"]} == {"王芳", "张伟"} and day["review"] == []
     assert len(day["unknown"]) == 1 and row["heads"] == 3
+
+
+def test_a_new_password_for_a_camera_replaces_the_old(tmp_path: Path, camera: str) -> None:
+    ws = tmp_path / "ws"
+    dead = free_port()
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "a.csv", camera, dead)))
+    changed = _schedule(tmp_path / "b.csv", camera, dead).read_text(encoding="utf-8")
+    (tmp_path / "b.csv").write_text(changed.replace(SECRET, "N3wSecret"), encoding="utf-8")
+    code, out, _ = _run(ws, "sites", "import", str(tmp_path / "b.csv"), "--format", "json")
+    assert code == 0 and json.loads(out)["cameras"] == 0 and json.loads(out)["sessions"] == 0
+    store = Store(ws / "video-audit.sqlite")
+    try:
+        urls = [store.camera_url(c["id"]) for s in store.sites() for c in store.cameras(s["id"])]
+    finally:
+        store.close()
+    assert len(urls) == 2 and all(u and "N3wSecret" in u and SECRET not in u for u in urls)

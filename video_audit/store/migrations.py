@@ -300,7 +300,8 @@ CREATE INDEX IF NOT EXISTS spotcheck_results_spotcheck ON spotcheck_results(spot
 
 # Live patrol (远程巡查): training sites per institution, their cameras (the stream URL with its
 # credentials is kept in `url` and never read back by anything that shows or logs it: pages,
-# reports and logs show `shown_url`), the class sessions held there, the random plans drawn
+# reports and logs show `shown_url`, which is also what a camera is known by, so a new password
+# imported for it replaces the old), the class sessions held there, the random plans drawn
 # over them (seed recorded), and every patrol made, planned or by hand. UNIQUE (plan_id,
 # moment) keeps a planned moment patrolled once, whoever runs the plan (serve or cron).
 _PATROL = """
@@ -310,7 +311,7 @@ CREATE TABLE IF NOT EXISTS sites (
 CREATE TABLE IF NOT EXISTS cameras (
     id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id),
     name TEXT NOT NULL, shown_url TEXT NOT NULL, url TEXT NOT NULL, created TEXT NOT NULL,
-    UNIQUE (site_id, url));
+    UNIQUE (site_id, shown_url));
 CREATE TABLE IF NOT EXISTS site_sessions (
     id INTEGER PRIMARY KEY, site_id INTEGER NOT NULL REFERENCES sites(id),
     camera_id INTEGER NOT NULL REFERENCES cameras(id), class_name TEXT NOT NULL,

@@ -70,10 +70,14 @@ class Patrols(Database):
     def _camera_id(
         conn: sqlite3.Connection, site_id: int, url: str, shown: str, name: str
     ) -> tuple[int, bool]:
+        """The site's camera at SHOWN (the URL without credentials), made when new; a URL with
+        other credentials for it replaces the stored one (a changed password)."""
         row = conn.execute(
-            "SELECT id FROM cameras WHERE site_id = ? AND url = ?", (site_id, url)
+            "SELECT id, url FROM cameras WHERE site_id = ? AND shown_url = ?", (site_id, shown)
         ).fetchone()
         if row is not None:
+            if row[1] != url:
+                conn.execute("UPDATE cameras SET url = ? WHERE id = ?", (url, row[0]))
             return int(row[0]), False
         cur = conn.execute(
             "INSERT INTO cameras (site_id, name, shown_url, url, created) VALUES (?, ?, ?, ?, ?)",
