@@ -27,6 +27,7 @@ from api.context import (
 )
 from api.pages import page
 from api.reportview import report_view
+from api.routes.patrols import class_section
 from api.routes.spotchecks import spotcheck_views
 from api.uploads import Quota, Staged, UploadRefused
 from video_audit.evidence import split_prefix
@@ -332,6 +333,7 @@ def class_page(
     audit = svc.store.latest_audit(class_id)
     view = report_view(svc, audit, lang) if audit is not None else None
     spotchecks = spotcheck_views(svc, class_id) if user.sees_all else []
+    patrols = class_section(request, row, view) if user.sees_all else None
     return page(
         request,
         "class.html",
@@ -340,6 +342,7 @@ def class_page(
         audit=svc.scrub(user, dict(audit)) if audit else None,
         view=svc.scrub(user, view),
         spotchecks=spotchecks,
+        patrols=patrols,
         folder_exists=class_path(svc, row).is_dir(),
         title=text(lang, "report_of", name=row["name"]),
     )
