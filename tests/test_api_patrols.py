@@ -208,7 +208,7 @@ def test_sites_hand_patrols_class_page_and_roles(
         page = get(f"/classes/{class_id}").text
         assert 'id="patrols"' in page and f'id="patrol-{pid}"' in page
         assert f"远程巡查最多看到 {done['heads']} 人" in page
-        assert "光盘点名视频单日最多识别出 0 人" in page
+        assert "光盘点名视频单日最多识别出 0 人" in page and 'data-differ="0"' in page
         login(client, "inst_a")
         own = client.get(f"/classes/{class_id}")
         assert own.status_code == 200 and 'id="patrols"' not in own.text

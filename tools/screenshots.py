@@ -4,6 +4,11 @@ Runs `video-audit serve` on a fresh workspace and Debian's Chromium (as the brow
 and walks the path from a disc to a signed ledger: upload a class, its report, 考勤核实, the
 check-ins and 补贴核算, 经办 and 复核 signatures, and a decision revoked after signing.
 The class is the browser tests' own (real faces, two days, two trainees left to review).
+Then 远程巡查: a schedule naming that class and a loopback HTTP-TS camera is imported on /sites,
+the site page's 立即巡查 runs, and the class page shows its patrol beside the disc audit.
+
+`python -m tools.screenshots patrol` writes only the pictures whose names start with `patrol`
+(every step still runs: the later pages need the earlier ones).
 """
 
 from __future__ import annotations
@@ -13,15 +18,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.streams import serve_dir
 from tests.test_browser import ARGS, CHROMIUM, add_accounts, log_in
 from tests.test_browser_attendance import WANG, write_review_class
 from tests.test_browser_ledger import write_checkins
+from tests.test_browser_patrols import import_and_patrol, write_camera, write_schedule
 from tests.web_fixtures import INSTITUTION_A, serving
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 
 
-def main() -> int:
+def main(wanted: list[str]) -> int:
     from playwright.sync_api import expect, sync_playwright
 
     if not CHROMIUM.exists():
@@ -46,7 +53,12 @@ def main() -> int:
         )
         cls = write_review_class(root / "src")
         checkins = write_checkins(root / "手机签到.csv")
-        with serving([], root, env) as (base, _), sync_playwright() as pw:
+        write_camera(root / "cams")
+        with (
+            serving([], root, env) as (base, _),
+            serve_dir(root / "cams") as camera,
+            sync_playwright() as pw,
+        ):
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             expect.set_options(timeout=120_000)
 
@@ -60,6 +72,8 @@ def main() -> int:
                 return page
 
             def shot(page, name: str, selector: str | None = None) -> None:  # type: ignore[no-untyped-def]
+                if wanted and not name.startswith(tuple(wanted)):
+                    return
                 target = page.locator(selector).first if selector else page
                 target.screenshot(path=str(OUT / f"{name}.png"))
                 print(f"docs/img/{name}.png")
@@ -110,9 +124,15 @@ def main() -> int:
                 link.first.click()
                 page.wait_for_load_state("networkidle")
                 shot(page, "9-player")
+            schedule = write_schedule(root / "课表.csv", camera, class_name=cls.name)
+            import_and_patrol(page, base, schedule, class_name=cls.name)
+            shot(page, "patrol-site")
+            page.goto(f"{class_url}#patrols")
+            expect(page.locator("#patrols [data-patrol]")).to_have_count(1)
+            shot(page, "patrol-class", "#patrols")
             browser.close()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
