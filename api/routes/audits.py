@@ -15,6 +15,7 @@ from api.auth import User
 from api.context import Service, class_path, current_user, not_found, service, visible_class
 from api.redact import PathScrubber
 from api.reportview import with_decisions
+from api.routes.ledger import ledger_profile
 
 router = APIRouter(tags=["audits"])
 FACE_NAME = re.compile(r"[0-9a-f]{8,64}\.jpg")
@@ -120,10 +121,14 @@ def audit_report(
     # A stored HTML report is a document of its own (inline styles), shown in a sandbox.
     headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else None
     decided = bool(svc.store.class_decisions(row["class_id"]))
-    if not user.sees_all or decided:  # server paths rewritten for institutions; decisions applied
+    # Inspectors see the class's live patrols beside the disc audit (institutions never do).
+    patrols = _patrols(svc, cls) if user.sees_all and cls is not None else []
+    if not user.sees_all or decided or patrols:  # institutions: no server paths; decisions
         data = path.read_bytes()
         if decided:  # the stored files stay as the audit wrote them
             data = _decided(svc, row, fmt, lang, data)
+        if patrols:
+            data = _with_patrols(svc, row, fmt, lang, data, patrols)
         if not user.sees_all:
             data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(data, fmt)
         filename = quote(f"{stem}.{fmt}")
@@ -163,6 +168,44 @@ def _decided(svc: Any, row: Any, fmt: str, lang: str, data: bytes) -> bytes:
     from video_audit.report.xlsx import with_attendance as xlsx_attendance
 
     return xlsx_attendance(data, report, lang)
+
+
+def _patrols(svc: Service, cls: Any) -> list[dict[str, Any]]:
+    from video_audit.patrol.views import class_patrols
+
+    return class_patrols(svc.store, int(cls["id"]), cls["name"], cls["institution"])
+
+
+def _with_patrols(
+    svc: Service, row: Any, fmt: str, lang: str, data: bytes, patrols: list[dict[str, Any]]
+) -> bytes:
+    """A report (as served so far: DATA) with the class's live patrols and the live head count
+    against the disc's face rolls added (video_audit/report/patrols.py)."""
+    from video_audit.report import patrols as live
+
+    ratio = float(ledger_profile().section("patrol").get("head_gap_ratio", 0.3))
+    if fmt == "json":
+        report = live.with_patrols_json(json.loads(data), patrols, ratio, lang)
+        return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    name = json.loads(row["files"] or "{}").get(f"json-{lang}")
+    stored = svc.reports_dir / str(row["id"]) / name if name else None
+    if stored is None or not stored.is_file():
+        return data
+    report = with_decisions(svc, row, json.loads(stored.read_bytes()))
+    if fmt == "html":
+
+        def image_of(seq: int) -> bytes | None:
+            record = svc.store.evidence_record(seq)
+            if record is None or not record["png"]:
+                return None
+            try:
+                return svc.evidence.path_of(record["png"]).read_bytes()
+            except OSError:
+                return None
+
+        page = live.with_patrols_html(data.decode("utf-8"), report, patrols, ratio, lang, image_of)
+        return page.encode("utf-8")
+    return live.with_patrols_xlsx(data, report, patrols, ratio, lang)
 
 
 @router.get("/api/audits/{audit_id}/faces/{name}")
