@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -99,7 +100,7 @@ def test_served_reports_list_the_class_patrols(tmp_path: Path, camera: str) -> N
 
 def test_the_head_gap_flags_few_live_heads_against_many_on_the_rolls() -> None:
     report = {"classes": [{"attendance": {"days": [{"present": ["a"] * 30}, {"present": []}]}}]}
-    patrols = [{"heads": 8}, {"heads": 5}, {"heads": None}]
+    patrols: list[dict[str, Any]] = [{"heads": 8}, {"heads": 5}, {"heads": None}]
     gap = head_gap(patrols, report, 0.3)
     assert gap is not None and (gap["live"], gap["disc"], gap["differ"]) == (8, 30, True)
     assert gap["text"] == (
