@@ -244,3 +244,38 @@ def test_a_new_password_for_a_camera_replaces_the_old(tmp_path: Path, camera: st
     finally:
         store.close()
     assert len(urls) == 2 and all(u and "N3wSecret" in u and SECRET not in u for u in urls)
+
+
+def test_two_runners_drawing_at_once_keep_one_plan(tmp_path: Path, camera: str) -> None:
+    """serve's timer and cron drawing the plan at the same moment: one plan, one record."""
+    import threading
+
+    ws = tmp_path / "ws"
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "a.csv", camera, free_port())))
+    stores = [Store(ws / "video-audit.sqlite") for _ in range(4)]
+    plans: list[int] = []
+    try:
+        runners = [
+            PatrolRunner(s, EvidenceLog(s, ws / "evidence"), ws, load_profile(), PatrolSettings())
+            for s in stores
+        ]
+        start = threading.Barrier(len(runners))
+
+        def draw(runner: PatrolRunner) -> None:
+            start.wait()
+            outcome = runner.run_due(dt.datetime.fromisoformat(f"{DAY}T00:00:05"))
+            assert outcome.plan is not None
+            plans.append(outcome.plan["id"])
+
+        threads = [threading.Thread(target=draw, args=(r,)) for r in runners]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        kinds = [r["kind"] for r in stores[0].evidence(every_kind=True)]
+        stored = stores[0].plans()
+    finally:
+        for s in stores:
+            s.close()
+    assert len(plans) == 4 and len(set(plans)) == 1
+    assert len(stored) == 1 and kinds.count("patrol_plan") == 1

@@ -9,6 +9,7 @@ credentials: the store hands out `shown_url`, and only `run_camera` reads the re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -135,16 +136,28 @@ def current_plan(
     }
 
     def alongside(conn: Any, record: dict[str, Any]) -> int:
+        # Another process (serve and cron both running) drew the plan for these sessions while
+        # this one did: keep that one; raising rolls this record and plan back together.
+        if conn.execute(
+            "SELECT 1 FROM patrol_plans WHERE first_day = ? AND schedule_sha256 = ?",
+            (first_day, schedule.sha256),
+        ).fetchone():
+            raise _DrawnMeanwhile
         return store.insert_plan(
             conn, seed, per_day, first_day, last, schedule.sha256, moments, by, at,
             int(record["seq"]),
         )  # fmt: skip
 
-    log.record_decision(
-        "patrol_plan", body, by, "随机巡查计划 / random patrol plan", None, alongside
-    )
-    latest = store.latest_plan()
-    return _plan_dict(latest) if latest is not None else None
+    with contextlib.suppress(_DrawnMeanwhile):
+        log.record_decision(
+            "patrol_plan", body, by, "随机巡查计划 / random patrol plan", None, alongside
+        )
+    standing = store.plan_for(first_day, schedule.sha256)
+    return _plan_dict(standing) if standing is not None else None
+
+
+class _DrawnMeanwhile(Exception):
+    """The same plan was drawn by another process while this one drew it."""
 
 
 def _plan_dict(row: Any) -> dict[str, Any]:

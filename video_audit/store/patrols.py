@@ -214,6 +214,14 @@ class Patrols(Database):
     def latest_plan(self) -> sqlite3.Row | None:
         return self.read_one("SELECT * FROM patrol_plans ORDER BY id DESC LIMIT 1")
 
+    def plan_for(self, first_day: str, schedule_sha256: str) -> sqlite3.Row | None:
+        """The newest plan drawn from FIRST_DAY over sessions of this digest."""
+        return self.read_one(
+            "SELECT * FROM patrol_plans WHERE first_day = ? AND schedule_sha256 = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (first_day, schedule_sha256),
+        )
+
     def plans(self) -> list[sqlite3.Row]:
         return self.read("SELECT * FROM patrol_plans ORDER BY id DESC")
 
