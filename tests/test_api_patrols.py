@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.patrols import head_gap, scrub_credentials
+from api.routes.patrols import scrub_credentials
 from tests.streams import serve_dir, silent_camera, to_ts
 from tests.web_fixtures import (
     INSTITUTION_A,
@@ -28,6 +28,7 @@ from tests.web_fixtures import (
 )
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.schedule import current_plan, import_schedule
+from video_audit.patrol.views import head_gap
 from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.standard import DEFAULT_PROFILE
 from video_audit.store import Store

@@ -33,7 +33,13 @@ from video_audit.evidence import EvidenceLog
 from video_audit.findings import rule
 from video_audit.patrol.plan import ScheduleError
 from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
-from video_audit.patrol.views import class_patrols, patrol_view, plan_views, site_views
+from video_audit.patrol.views import (
+    class_patrols,
+    head_gap,
+    patrol_view,
+    plan_views,
+    site_views,
+)
 from video_audit.standard import Profile
 from video_audit.store import Store
 
@@ -255,26 +261,6 @@ def patrol_json(view: dict[str, Any], lang: str) -> dict[str, Any]:
     out["done"] = view["state"] != "running"
     out["card_url"] = f"/patrols/{view['id']}/card"
     return out
-
-
-def head_gap(
-    patrols: list[dict[str, Any]], report_view: dict[str, Any] | None, ratio: float
-) -> dict[str, Any] | None:
-    """The most heads a patrol of the class saw live beside the most people the disc's face rolls
-    recognised on one day; `differ` when the gap is more than RATIO of the larger."""
-    heads = [p["heads"] for p in patrols if p.get("heads") is not None]
-    days = [
-        d
-        for c in (report_view or {}).get("classes", [])
-        if isinstance(c.get("attendance"), dict)
-        for d in c["attendance"].get("days", [])
-    ]
-    if not heads or not days:
-        return None
-    live_most, disc_most = max(heads), max(len(d.get("present", [])) for d in days)
-    larger = max(live_most, disc_most)
-    differ = larger > 0 and abs(live_most - disc_most) > ratio * larger
-    return {"live": live_most, "disc": disc_most, "differ": differ}
 
 
 def class_section(request: Request, row: Any, view: dict[str, Any] | None) -> dict[str, Any]:
