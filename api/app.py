@@ -41,7 +41,7 @@ from video_audit import __version__
 from video_audit.evidence import EvidenceLog
 from video_audit.settings import AuditSettings, ServiceSettings
 from video_audit.standard import load_profile
-from video_audit.store import Store, now
+from video_audit.store import Store
 from video_audit.workspace import Workspace
 
 log = logging.getLogger("video_audit.serve")
@@ -106,13 +106,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                 runner.start(row["id"], uploads.classes / cls["folder"])
         # Live patrols: those a stopped service left running are said to have failed; the
         # timer runs the plan's due moments in a thread (a camera never holds up a page).
-        started = now()
         profile = await run_in_threadpool(load_profile, AuditSettings().standard)
         live = LivePatrols(
             store, svc.evidence, workspace.root, profile, settings.patrol_interval_seconds
         )
         app.state.patrols = live
-        for pid in await run_in_threadpool(live.finish_stale, started):
+        for pid in await run_in_threadpool(live.finish_stale):
             log.warning("巡查 #%d 在服务停止时未完成，已记为失败 / patrol cut short by a stop", pid)
         live.start_timer()
         try:

@@ -28,7 +28,7 @@ from tests.web_fixtures import (
 )
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.schedule import current_plan, import_schedule
-from video_audit.patrol.views import head_gap
+from video_audit.patrol.words import head_gap
 from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.standard import DEFAULT_PROFILE
 from video_audit.store import Store
@@ -209,7 +209,7 @@ def test_sites_hand_patrols_class_page_and_roles(
         page = get(f"/classes/{class_id}").text
         assert 'id="patrols"' in page and f'id="patrol-{pid}"' in page
         assert f"远程巡查最多看到 {done['heads']} 人" in page
-        assert "光盘点名视频单日最多识别出 0 人" in page and 'data-differ="0"' in page
+        assert "光盘点名视频中一天最多识别出 0 人" in page and 'data-differ="0"' in page
         login(client, "inst_a")
         own = client.get(f"/classes/{class_id}")
         assert own.status_code == 200 and 'id="patrols"' not in own.text
@@ -227,9 +227,14 @@ def test_head_counts_differing_much_are_highlighted() -> None:
         return {"classes": [{"attendance": {"days": days}}]}
 
     patrols: list[dict[str, Any]] = [{"heads": 8}, {"heads": 3}, {"heads": None}]
-    assert head_gap(patrols, report(30, 25), 0.3) == {"live": 8, "disc": 30, "differ": True}
-    assert head_gap([{"heads": 28}], report(30), 0.3) == {"live": 28, "disc": 30, "differ": False}
-    assert head_gap([{"heads": 0}], report(0), 0.3) == {"live": 0, "disc": 0, "differ": False}
+
+    def gap(*args: Any) -> tuple[Any, ...] | None:
+        found = head_gap(*args)
+        return None if found is None else (found["live"], found["disc"], found["differ"])
+
+    assert gap(patrols, report(30, 25), 0.3) == (8, 30, True)
+    assert gap([{"heads": 28}], report(30), 0.3) == (28, 30, False)
+    assert gap([{"heads": 0}], report(0), 0.3) == (0, 0, False)
     assert head_gap([{"heads": None}], report(30), 0.3) is None
     assert head_gap([{"heads": 5}], None, 0.3) is None
     assert scrub_credentials("open rtsp://a:b@h/x failed") == "open rtsp://***@h/x failed"
@@ -260,14 +265,23 @@ def test_the_timer_runs_a_due_moment_and_stale_patrols_fail(tmp_path: Path, came
         assert plan is not None and len(plan["moments"]) == 1
         (camera_row,) = store.cameras(int(store.sites()[0]["id"]))
         stale = store.start_patrol(int(camera_row["id"]), "王检查")
+        running = store.start_patrol(int(camera_row["id"]), "cron")  # another process's, now
+        assert stale is not None and running is not None
+        long_ago = (dt.datetime.now().astimezone() - dt.timedelta(hours=1)).isoformat()
+        store.write(
+            lambda conn: conn.execute(
+                "UPDATE patrols SET started = ? WHERE id = ?", (long_ago[:19], stale)
+            )
+        )
     finally:
         store.close()
-    time.sleep(1.1)  # the stale patrol started before the service (to the second)
 
     with service(data, patrol_interval_seconds=1) as client:
         inspector = bearer(client, "inspector")
         left = client.get(f"/api/patrols/{stale}", headers=inspector).json()
-        assert left["state"] == "failed" and "服务停止" in left["error"]
+        assert left["state"] == "failed" and "服务或定时任务中途停止" in left["error"]
+        other = client.get(f"/api/patrols/{running}", headers=inspector).json()
+        assert other["state"] == "running"  # it may still be running elsewhere
         deadline = time.monotonic() + 45
         while True:
             (shown,) = client.get("/api/patrol-plans", headers=inspector).json()

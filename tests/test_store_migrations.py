@@ -54,12 +54,9 @@ def old_workspace(root: Path, clip: Path) -> None:
     with sqlite3.connect(root / "video-audit.sqlite") as conn:  # back to the old layout
         names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         for (name,) in names:
-            if (
-                name.startswith(
-                    ("scan_", "footage_", "attendance_", "ledger_", "spotcheck_", "patrol")
-                )
-                or name in ("schema_migrations", "sites", "cameras", "site_sessions")
-            ):
+            if name.startswith(
+                ("scan_", "footage_", "attendance_", "ledger_", "spotcheck_", "patrol")
+            ) or name in ("schema_migrations", "sites", "cameras", "site_sessions"):
                 conn.execute(f"DROP TABLE {name}")
         conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         conn.execute("PRAGMA user_version = 0")

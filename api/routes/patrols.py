@@ -33,13 +33,8 @@ from video_audit.evidence import EvidenceLog
 from video_audit.findings import rule
 from video_audit.patrol.plan import ScheduleError
 from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
-from video_audit.patrol.views import (
-    class_patrols,
-    head_gap,
-    patrol_view,
-    plan_views,
-    site_views,
-)
+from video_audit.patrol.views import class_patrols, patrol_view, plan_views, site_views
+from video_audit.patrol.words import attendance_summary, head_gap, measure_lines
 from video_audit.standard import Profile
 from video_audit.store import Store
 
@@ -48,7 +43,10 @@ log = logging.getLogger("video_audit.serve.patrol")
 
 SCHEDULE_SUFFIXES = (".csv", ".xlsx", ".xls")
 SCHEDULE_MAX_BYTES = 10 * 1024**2
-STOPPED = "服务停止时巡查尚未完成，结果未知，请重新巡查 / the service stopped during this patrol"
+STOPPED = (
+    "巡查在限定时间内没有结束（服务或定时任务中途停止），结果未知，请重新巡查 / the patrol did "
+    "not finish in time (its service or timer stopped): patrol again"
+)
 LAST_PATROLS = 5  # a camera's patrols the site page lists
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
 
@@ -79,9 +77,13 @@ class LivePatrols:
         self._lock = threading.Lock()
         self._timer: asyncio.Task[None] | None = None
 
-    def finish_stale(self, before: str) -> list[int]:
-        """Patrols a stopped service left running, finished as failed (said in Chinese)."""
-        stale = self.store.stale_patrols(before)
+    def finish_stale(self) -> list[int]:
+        """Patrols still 'running' longer than any patrol can (a stopped service or cron job
+        left them), finished as failed, said in Chinese; one running now elsewhere is left."""
+        cutoff = dt.datetime.now().astimezone() - dt.timedelta(
+            seconds=self.settings.longest_seconds
+        )
+        stale = self.store.stale_patrols(cutoff.isoformat(timespec="seconds"))
         for pid in stale:
             self.store.finish_patrol(pid, "failed", None, STOPPED)
         return stale
@@ -126,6 +128,8 @@ class LivePatrols:
     def run_due(self) -> None:
         """One run of the plan's due patrols (the timer's); failures are logged, never raised."""
         try:
+            for pid in self.finish_stale():
+                log.warning("巡查 #%d 未能完成，已记为失败 / patrol %d cut short", pid, pid)
             outcome = self.runner.run_due(dt.datetime.now())
         except Exception as exc:
             said = scrub_credentials(str(exc))
@@ -180,60 +184,6 @@ def live(request: Request) -> LivePatrols:
 # -- what pages and answers show --------------------------------------------------------------
 
 
-def measure_lines(measures: dict[str, Any] | None, lang: str) -> list[str]:
-    """首帧用时、实际帧率、分辨率、码率、卡顿 in words."""
-    if not measures or not measures.get("width"):
-        return []
-    out = []
-    if measures.get("first_frame_ms") is not None:
-        out.append(text(lang, "measure_first_frame", s=f"{measures['first_frame_ms'] / 1000:.1f}"))
-    if measures.get("fps") is not None:
-        out.append(text(lang, "measure_fps", fps=f"{measures['fps']:.1f}"))
-    out.append(text(lang, "measure_resolution", w=measures["width"], h=measures["height"]))
-    if measures.get("bitrate_kbps") is not None:
-        out.append(text(lang, "measure_bitrate", kbps=f"{measures['bitrate_kbps']:.0f}"))
-    gap = f"{measures.get('longest_gap') or 0:.1f}"
-    stalls = measures.get("stalls") or 0
-    out.append(
-        text(lang, "measure_stalls", n=stalls, gap=gap)
-        if stalls
-        else text(lang, "measure_no_stalls", gap=gap)
-    )
-    return out
-
-
-def attendance_summary(att: dict[str, Any] | None, lang: str) -> dict[str, Any] | None:
-    """A patrol's roster check: counts of present / to review / unknown and who was present."""
-    if not att:
-        return None
-    if att.get("state") != "checked" or not att.get("days"):
-        reason = text(lang, f"patrol_att_{att.get('state')}")
-        return {"checked": False, "line": reason}
-    names = {p["key"]: p["name"] for p in att.get("roster", [])}
-    day = att["days"][0]
-    present = [names.get(k, k) for k in day.get("present", [])]
-    absent = [names.get(k, k) for k in day.get("absent", [])]
-    return {
-        "checked": True,
-        "roster": len(names),
-        "present": len(present),
-        "review": len(day.get("review", [])),
-        "unknown": len(day.get("unknown", [])),
-        "absent": len(absent),
-        "line": text(
-            lang,
-            "patrol_att_line",
-            roster=len(names),
-            present=len(present),
-            names="、".join(present) or "—",
-            review=len(day.get("review", [])),
-            unknown=len(day.get("unknown", [])),
-            absent=len(absent),
-            absent_names="、".join(absent) or "—",
-        ),
-    }
-
-
 def patrol_json(view: dict[str, Any], lang: str) -> dict[str, Any]:
     """A patrol view for pages and the API: frame image links, the verdict, measures, the
     attendance and each finding's title and remedy in LANG."""
@@ -255,7 +205,7 @@ def patrol_json(view: dict[str, Any], lang: str) -> dict[str, Any]:
             "title": rule(f["code"]).title[lang],
             "remedy": rule(f["code"]).remedy.get(lang, ""),
         }
-        for f in view["findings"]
+        for f in view["findings_en" if lang == "en" else "findings"]
     ]
     out["error"] = scrub_credentials(view["error"])
     out["done"] = view["state"] != "running"
@@ -271,7 +221,7 @@ def class_section(request: Request, row: Any, view: dict[str, Any] | None) -> di
         patrol_json(p, lang)
         for p in class_patrols(desk.store, int(row["id"]), row["name"], row["institution"])
     ]
-    return {"patrols": patrols, "gap": head_gap(patrols, view, desk.head_gap_ratio)}
+    return {"patrols": patrols, "gap": head_gap(patrols, view, desk.head_gap_ratio, lang)}
 
 
 def _site(store: Store, site_id: int, lang: str) -> dict[str, Any]:

@@ -39,6 +39,13 @@ class PatrolSettings:
     per_day: int = 2
     grace_minutes: float = 30.0
 
+    @property
+    def longest_seconds(self) -> float:
+        """The longest one patrol can run: the read's guard (2 × timeout + seconds + 2), and
+        generously for capturing, counting and matching; a patrol still 'running' after that
+        was cut short (its process stopped)."""
+        return 2 * self.timeout + self.seconds + 300
+
     @classmethod
     def of(cls, profile: Profile) -> PatrolSettings:
         keys = ("seconds", "timeout", "workers", "per_day", "grace_minutes")
@@ -269,7 +276,9 @@ class PatrolRunner:
                 on_frame=arrived,
                 site=str(row["site"]),
             )
-            self.store.finish_patrol(patrol_id, "done", result.to_dict("zh"))
+            data = result.to_dict("zh")
+            data["findings_en"] = [f.to_dict("en") for f in result.findings]
+            self.store.finish_patrol(patrol_id, "done", data)
         except Exception as exc:  # the tool's own fault: said on the patrol, never a crash
             error = scrub(f"{type(exc).__name__}: {exc}", url) if url else str(exc)
             self.store.finish_patrol(patrol_id, "failed", None, error)

@@ -59,6 +59,7 @@ def patrol_view(row: Any) -> dict[str, Any]:
         "measures": _measures(result),
         "attendance": (result or {}).get("attendance"),
         "findings": findings,
+        "findings_en": list((result or {}).get("findings_en", findings)),
         "error": row["error"] or "",
         "failed": state in ("failed", "missed") or bool(findings),
         "verdict_zh": zh,
@@ -137,25 +138,3 @@ def plan_views(store: Store) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def head_gap(
-    patrols: list[dict[str, Any]], report: dict[str, Any] | None, ratio: float
-) -> dict[str, Any] | None:
-    """The most heads the class's patrols saw live beside the most people the disc's face rolls
-    recognised on one day (REPORT: its audit's report, classes with their attendance);
-    `differ` when the gap is more than RATIO (the profile's [patrol] head_gap_ratio) of the
-    larger. None when either side has no count."""
-    heads = [p["heads"] for p in patrols if p.get("heads") is not None]
-    days = [
-        d
-        for c in (report or {}).get("classes", [])
-        if isinstance(c.get("attendance"), dict)
-        for d in c["attendance"].get("days", [])
-    ]
-    if not heads or not days:
-        return None
-    live_most, disc_most = max(heads), max(len(d.get("present", [])) for d in days)
-    larger = max(live_most, disc_most)
-    differ = larger > 0 and abs(live_most - disc_most) > ratio * larger
-    return {"live": live_most, "disc": disc_most, "differ": differ}

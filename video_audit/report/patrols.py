@@ -31,7 +31,8 @@ def patrol_rows(patrols: list[dict[str, Any]], lang: str) -> list[dict[str, Any]
             else word(lang, "by_hand")
         )
         findings = [
-            {**f, "remedy": rule(f["code"]).remedy.get(lang, "")} for f in p.get("findings", [])
+            {**f, "remedy": rule(f["code"]).remedy.get(lang, "")}
+            for f in p.get("findings_en" if lang == "en" else "findings", [])
         ]
         out.append(
             {
