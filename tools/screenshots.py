@@ -22,8 +22,10 @@ from tests.streams import serve_dir
 from tests.test_browser import ARGS, CHROMIUM, add_accounts, log_in
 from tests.test_browser_attendance import WANG, write_review_class
 from tests.test_browser_ledger import write_checkins
-from tests.test_browser_patrols import import_and_patrol, write_camera, write_schedule
+from tests.test_browser_patrols import import_and_patrol, write_schedule
 from tests.web_fixtures import INSTITUTION_A, serving
+from video_audit.samples.faces import UNKNOWN
+from video_audit.samples.live import write_live
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "img"
 
@@ -53,7 +55,8 @@ def main(wanted: list[str]) -> int:
         )
         cls = write_review_class(root / "src")
         checkins = write_checkins(root / "手机签到.csv")
-        write_camera(root / "cams")
+        # The camera shows two of the class's trainees and someone not on its roster.
+        write_live(root / "cams" / "room.ts", (0, 1, UNKNOWN), seconds=5)
         with (
             serving([], root, env) as (base, _),
             serve_dir(root / "cams") as camera,
