@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from tests.streams import serve_dir, silent_camera, to_hls, to_ts
 from tests.web_fixtures import free_port
@@ -21,8 +25,8 @@ SECRET = "s3cretPW"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Cameras as HTTP-TS (good, 640×480, 5 fps) and one as HLS (a playlist of 1-s segments)."""
+def streams(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Cameras' footage as HTTP-TS (good, 640×480, 5 fps) and as HLS (1-s segments)."""
     root = tmp_path_factory.mktemp("streams")
     for name, (w, h, fps) in {
         "good": (1024, 768, 25),
@@ -32,7 +36,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp4 = write_clip(root / f"{name}.mp4", ClipSpec(seconds=4, fps=fps, width=w, height=h))
         to_ts(mp4, root / f"{name}.ts")
     to_hls(root / "good.mp4", root / "hls" / "live.m3u8")
-    with serve_dir(root) as host:
+    return root
+
+
+@pytest.fixture(scope="module")
+def served(streams: Path) -> Iterator[str]:
+    with serve_dir(streams) as host:
         yield host
 
 
@@ -51,7 +60,18 @@ def test_public_url_and_scrub_remove_credentials() -> None:
     assert public_url("http://cam.local/live.ts") == "http://cam.local/live.ts"
 
 
-def test_a_patrol_measures_the_stream_and_keeps_exact_frames(tmp_path: Path, served: str) -> None:
+def _pictures(path: Path) -> dict[str, int]:
+    """SHA-256 of every decoded picture's RGB pixels (a full decode from the start)."""
+    with av.open(str(path)) as container:
+        return {
+            hashlib.sha256(frame.to_ndarray(format="rgb24").tobytes()).hexdigest(): n
+            for n, frame in enumerate(container.decode(video=0))
+        }
+
+
+def test_a_patrol_measures_the_stream_and_keeps_exact_frames(
+    tmp_path: Path, served: str, streams: Path
+) -> None:
     url = f"http://viewer:{SECRET}@{served}/good.ts"
     code, out, err = _patrol(tmp_path, url, "--format", "json")
     assert code == 0, out + err
@@ -80,6 +100,19 @@ def test_a_patrol_measures_the_stream_and_keeps_exact_frames(tmp_path: Path, ser
         assert f"http://***@{served}/good.ts" in row["caption"]
     verify = CliRunner().invoke(main, ["evidence", "verify", "--data", str(tmp_path / "ws")])
     assert verify.exit_code == 0, verify.stdout + verify.stderr
+    # Exact: each kept frame is, pixel for pixel, a picture the camera sent (the served file,
+    # decoded in full), and the recording it was grabbed from is the one the chain names.
+    sent = _pictures(streams / "good.ts")
+    (recording,) = (tmp_path / "out").glob("patrol-*.mkv")
+    assert {r["source_sha256"] for r in rows} == {
+        hashlib.sha256(recording.read_bytes()).hexdigest()
+    }
+    kept = []
+    for frame in data["frames"]:
+        with Image.open(tmp_path / "out" / frame["file"]) as image:
+            pixels = np.asarray(image.convert("RGB")).tobytes()
+        kept.append(sent.get(hashlib.sha256(pixels).hexdigest()))
+    assert None not in kept and kept == sorted(set(kept)), kept  # three different pictures
 
 
 def test_a_low_resolution_stream_is_lv02(tmp_path: Path, served: str) -> None:
