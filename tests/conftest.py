@@ -107,3 +107,15 @@ def t1() -> np.ndarray:
     img = cv2.imread(str(images_dir() / "t1.jpg"))
     assert img is not None
     return np.asarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+
+
+@pytest.fixture(scope="session")
+def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A classroom camera on loopback: "127.0.0.1:PORT", serving /room.ts (HTTP-TS, 4 s,
+    1024×768, 25 fps) as a live camera would (tests/streams.py)."""
+    from tests.streams import serve_dir, to_ts
+
+    root = tmp_path_factory.mktemp("cams")
+    to_ts(write_clip(root / "room.mp4", ClipSpec(seconds=4, fps=25)), root / "room.ts")
+    with serve_dir(root) as host:
+        yield host

@@ -74,6 +74,9 @@ def _fill(path: str, w: dict[str, Any]) -> str:
         "fmt": "json",
         "rel": w["clip_a"],
         "name": "0123456789abcdef.jpg",
+        "site_id": 1,
+        "camera_id": 1,
+        "patrol_id": 1,
     }
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: str(values[m.group(1)]), path)
 

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
 
-from tests.streams import serve_dir, to_ts
 from tests.web_fixtures import (
     INSTITUTION_A,
     PREFIX_A,
@@ -25,19 +22,10 @@ from tests.web_fixtures import (
 )
 from video_audit.patrol.schedule import PatrolRunner, PatrolSettings
 from video_audit.patrol.words import head_gap
-from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.standard import load_profile
 
 SECRET = "Cam3raPw"
 CLASS = "2024年第1期中式面点师培训班"  # the schedule's short name for PREFIX_A
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("cams")
-    to_ts(write_clip(root / "room.mp4", ClipSpec(seconds=3, fps=25)), root / "room.ts")
-    with serve_dir(root) as host:
-        yield host
 
 
 def test_served_reports_list_the_class_patrols(tmp_path: Path, camera: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.routes.patrols import scrub_credentials
-from tests.streams import serve_dir, silent_camera, to_ts
+from tests.streams import silent_camera
 from tests.web_fixtures import (
     INSTITUTION_A,
     PREFIX_A,
@@ -29,21 +28,12 @@ from tests.web_fixtures import (
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.schedule import current_plan, import_schedule
 from video_audit.patrol.words import head_gap
-from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.standard import DEFAULT_PROFILE
 from video_audit.store import Store
 from video_audit.workspace import Workspace
 
 SECRET = "Pa55word9"
 CLASS = "2024年第1期中式面点师培训班"  # the schedule's name for the uploaded class PREFIX_A
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("cams")
-    to_ts(write_clip(root / "room.mp4", ClipSpec(seconds=4, fps=25)), root / "room.ts")
-    with serve_dir(root) as host:
-        yield host
 
 
 @pytest.fixture

@@ -8,31 +8,21 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from tests.streams import serve_dir, silent_camera, to_ts
+from tests.streams import serve_dir, silent_camera
 from tests.web_fixtures import free_port
 from video_audit.cli import main
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
-from video_audit.samples.discs import ClipSpec, write_clip
 from video_audit.standard import load_profile
 from video_audit.store import Store
 
 SECRET = "Pa55word9"
 DAY = "2026-12-01"
-
-
-@pytest.fixture(scope="module")
-def camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("cams")
-    to_ts(write_clip(root / "room.mp4", ClipSpec(seconds=4, fps=25)), root / "room.ts")
-    with serve_dir(root) as host:
-        yield host
 
 
 def _schedule(path: Path, host: str, dead: int, extra: str = "") -> Path:

@@ -184,6 +184,30 @@ class ClassAttendance:
         }
 
 
+def begin_attendance(
+    cls: ClassFolder,
+    roster: Roster,
+    engine: FaceEngine,
+    fs: FaceSettings,
+    problems: list[str],
+    floor: float | None,
+) -> tuple[ClassAttendance, MatchPolicy]:
+    """A class's attendance before its days, and the policy its days are matched by (the
+    engine's thresholds, the profile's agreement and calibration, accepting above FLOOR)."""
+    policy = MatchPolicy(engine.thresholds, fs.agreement, fs.calibration)
+    attendance = ClassAttendance(
+        cls=cls,
+        roster=roster,
+        engine=engine.describe(),
+        engine_name=engine.name,
+        accept=policy.accept_for(floor),
+        stranger_floor=floor,
+        metric=engine.metric,
+        problems=problems,
+    )
+    return attendance, policy
+
+
 def embed_best(roll: RollResult, engine: FaceEngine) -> None:
     """Embed each usable track's best face now: called as a clip's frame pass ends, in its own
     thread, so that the two face rolls of a day are embedded on the two cores."""

@@ -16,10 +16,14 @@ import numpy as np
 
 from video_audit.disc import ClassFolder, Clip
 from video_audit.faces.analysis import HeadCount, RollResult
-from video_audit.faces.attendance import ClassAttendance, analysable, attend_day
+from video_audit.faces.attendance import (
+    ClassAttendance,
+    analysable,
+    attend_day,
+    begin_attendance,
+)
 from video_audit.faces.decisions import descriptor_id
 from video_audit.faces.engine import FaceEngine
-from video_audit.faces.matching import MatchPolicy
 from video_audit.faces.passes import FaceAnalyzer
 from video_audit.faces.roster import (
     PHOTO_DIRS,
@@ -140,17 +144,7 @@ class FaceAudit:
         problems = enrol(roster, engine, cache_dir())
         floor = stranger_floor(roster, engine)  # of the photos alone: enrolment is one person's
         self._enrol_confirmed(folder, roster)
-        policy = MatchPolicy(engine.thresholds, fs.agreement, fs.calibration)
-        result = ClassAttendance(
-            cls=folder,
-            roster=roster,
-            engine=engine.describe(),
-            engine_name=engine.name,
-            accept=policy.accept_for(floor),
-            stranger_floor=floor,
-            metric=engine.metric,
-            problems=problems,
-        )
+        result, policy = begin_attendance(folder, roster, engine, fs, problems, floor)
         for day in folder.days:
             rolls = [
                 r

@@ -19,9 +19,8 @@ from typing import Any, Literal
 
 from video_audit.disc import ClassFolder, Day, DiscWalker
 from video_audit.faces.analysis import HeadCount, RollResult
-from video_audit.faces.attendance import ClassAttendance, attend_day
+from video_audit.faces.attendance import ClassAttendance, attend_day, begin_attendance
 from video_audit.faces.engine import EngineError, Face, FaceEngine, rate
-from video_audit.faces.matching import MatchPolicy
 from video_audit.faces.roster import (
     PHOTO_DIRS,
     Roster,
@@ -122,17 +121,8 @@ def _attend(
 ) -> ClassAttendance:
     problems = enrol(roster, engine, cache_dir())
     floor = stranger_floor(roster, engine)
-    policy = MatchPolicy(engine.thresholds, fs.agreement, fs.calibration)
-    att = ClassAttendance(
-        cls=ClassFolder(class_dir, ".", class_dir.resolve().name, None),
-        roster=roster,
-        engine=engine.describe(),
-        engine_name=engine.name,
-        accept=policy.accept_for(floor),
-        stranger_floor=floor,
-        metric=engine.metric,
-        problems=problems,
-    )
+    folder = ClassFolder(class_dir, ".", class_dir.resolve().name, None)
+    att, policy = begin_attendance(folder, roster, engine, fs, problems, floor)
     today = dt.date.today()
     day = Day(Path(path), path, path, None, today, None)
     rolls = [_as_roll(n, frame, fs) for n, frame in enumerate(frames)]

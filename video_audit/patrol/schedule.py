@@ -23,6 +23,7 @@ from typing import Any
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.plan import Plan, Schedule, Session, draw_plan, read_schedule
 from video_audit.patrol.stream import public_url, scrub
+from video_audit.patrol.views import plan_dict
 from video_audit.standard import Profile, section_values
 from video_audit.store import Store
 from video_audit.store.patrols import Imported, SessionRow
@@ -119,7 +120,7 @@ def current_plan(
     if latest is not None:
         first = dt.date.fromisoformat(latest["first_day"])
         if stored_schedule(store, first).sha256 == latest["schedule_sha256"]:
-            return _plan_dict(latest)
+            return plan_dict(latest)
     schedule = stored_schedule(store, today.date())
     if not schedule.sessions:
         return None
@@ -160,26 +161,11 @@ def current_plan(
             "patrol_plan", body, by, "随机巡查计划 / random patrol plan", None, alongside
         )
     standing = store.plan_for(first_day, schedule.sha256)
-    return _plan_dict(standing) if standing is not None else None
+    return plan_dict(standing) if standing is not None else None
 
 
 class _DrawnMeanwhile(Exception):
     """The same plan was drawn by another process while this one drew it."""
-
-
-def _plan_dict(row: Any) -> dict[str, Any]:
-    return {
-        "id": int(row["id"]),
-        "seed": int(row["seed"]),
-        "per_day": int(row["per_day"]),
-        "first_day": row["first_day"],
-        "last_day": row["last_day"],
-        "schedule_sha256": row["schedule_sha256"],
-        "drawn": row["drawn"],
-        "drawn_by": row["drawn_by"],
-        "evidence_seq": int(row["evidence_seq"]),
-        "moments": json.loads(row["moments"]),
-    }
 
 
 def class_folder(

@@ -112,29 +112,32 @@ def failed_patrols(store: Store, since: str) -> list[dict[str, Any]]:
     return [patrol_view(r) for r in reversed(rows)]
 
 
+def plan_dict(row: Any) -> dict[str, Any]:
+    """A stored plan: its seed, range, the digest of the sessions it was drawn over, who drew
+    it when, its evidence record, and its moments as drawn."""
+    return {
+        "id": int(row["id"]),
+        "seed": int(row["seed"]),
+        "per_day": int(row["per_day"]),
+        "first_day": row["first_day"],
+        "last_day": row["last_day"],
+        "schedule_sha256": row["schedule_sha256"],
+        "drawn": row["drawn"],
+        "drawn_by": row["drawn_by"],
+        "evidence_seq": int(row["evidence_seq"]),
+        "moments": json.loads(row["moments"]),
+    }
+
+
 def plan_views(store: Store) -> list[dict[str, Any]]:
     """Every drawn plan, newest first: its seed and digest, each moment with its patrol."""
     out = []
     for row in store.plans():
-        done = {
-            int(r["moment"]): r for r in store.patrol_rows(plan_id=int(row["id"]), limit=100000)
-        }
-        moments = json.loads(row["moments"])
-        for m in moments:
+        plan = plan_dict(row)
+        rows = store.patrol_rows(plan_id=plan["id"], limit=100000)
+        done = {int(r["moment"]): r for r in rows}
+        for m in plan["moments"]:
             r = done.get(int(m["seq"]))
             m["patrol"] = patrol_view(r) if r is not None else None
-        out.append(
-            {
-                "id": int(row["id"]),
-                "seed": int(row["seed"]),
-                "per_day": int(row["per_day"]),
-                "first_day": row["first_day"],
-                "last_day": row["last_day"],
-                "schedule_sha256": row["schedule_sha256"],
-                "drawn": row["drawn"],
-                "drawn_by": row["drawn_by"],
-                "evidence_seq": int(row["evidence_seq"]),
-                "moments": moments,
-            }
-        )
+        out.append(plan)
     return out
