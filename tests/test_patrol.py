@@ -166,3 +166,50 @@ def test_a_closed_port_is_lv01_within_the_timeout(tmp_path: Path) -> None:
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     code, _, _ = _patrol(tmp_path, "not-a-url")
     assert code == 2
+
+
+def test_secrets_in_the_query_are_hidden_too() -> None:
+    url = "https://open.example.cn/live/1.m3u8?channel=2&accessToken=at.9f8e7d&pwd=p%40ss"
+    shown = public_url(url)
+    assert shown == "https://open.example.cn/live/1.m3u8?channel=2&accessToken=***&pwd=***"
+    said = scrub(f"Server returned 403 for {url}; token at.9f8e7d; password p@ss", url)
+    assert "at.9f8e7d" not in said and "p@ss" not in said and "p%40ss" not in said
+    assert public_url("rtsp://a:b@h/x?password=c") == "rtsp://***@h/x?password=***"
+
+
+def test_only_network_streams_may_be_registered(tmp_path: Path) -> None:
+    from video_audit.patrol.plan import read_schedule
+
+    rows = [
+        "file:///etc/passwd",
+        "/srv/videos/lesson.mp4",
+        "concat:/etc/hosts|/etc/passwd",
+        "subfile,,start,0,end,0,,:/etc/passwd",
+        "rtsp://admin:x@10.0.0.5/Streaming/101",
+        "https://cam.example.cn/live.m3u8",
+    ]
+    sched = tmp_path / "课表.csv"
+    sched.write_text(
+        "班级,摄像头,日期,时段\n" + "".join(f"班,{r},2026-12-01,上午\n" for r in rows),
+        encoding="utf-8",
+    )
+    schedule = read_schedule(sched)
+    assert [s.row for s in schedule.sessions] == [6, 7]
+    assert len(schedule.errors) == 4 and all("不是视频流地址" in e for e in schedule.errors)
+
+
+def test_a_playlist_cannot_lead_a_patrol_to_local_files(tmp_path: Path) -> None:
+    """A camera's HLS playlist naming local files: FFmpeg is allowed network protocols only."""
+    secret_file = tmp_path / "secret.ts"
+    to_ts(write_clip(tmp_path / "s.mp4", ClipSpec(seconds=2, fps=25)), secret_file)
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "live.m3u8").write_text(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n"
+        f"file://{secret_file}\n#EXT-X-ENDLIST\n",
+        encoding="utf-8",
+    )
+    with serve_dir(root) as host:
+        code, out, err = _patrol(tmp_path, f"http://{host}/live.m3u8", "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and not data["reachable"] and data["frames"] == [], out + err

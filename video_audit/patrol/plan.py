@@ -24,7 +24,7 @@ from typing import Any
 from video_audit.faces.roster import HEADER_ROWS, _header_word, _text
 from video_audit.faces.sheets import SheetError, read_sheets
 from video_audit.ledger.checkins import when
-from video_audit.patrol.stream import public_url
+from video_audit.patrol.stream import is_stream_url, public_url
 
 SCHEDULE_HEADERS: dict[str, tuple[str, ...]] = {
     "class": ("class", "班级", "班级名称", "培训班", "班次", "培训班级"),
@@ -205,6 +205,11 @@ def _sessions(number: int, row: list[Any], cols: dict[str, int], where: str) -> 
         raise ValueError(f"{where}: 缺少班级 / no class")
     if not camera:
         raise ValueError(f"{where}: 缺少摄像头地址 / no camera URL")
+    if not is_stream_url(camera):
+        raise ValueError(
+            f"{where}: 摄像头地址“{public_url(camera)}”不是视频流地址（应为 rtsp://、http(s)://、"
+            "rtmp:// 等）/ the camera is not a stream URL (rtsp, http(s), rtmp, srt)"
+        )
     day = _day(_cell(row, cols, "date"))
     if day is None:
         shown = _text(_cell(row, cols, "date")) or "（空）"

@@ -19,27 +19,79 @@ from urllib.parse import urlsplit, urlunsplit
 import av
 
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+# Query parameters that carry a secret (camera platforms put passwords and tokens there:
+# ?password=…, ?accessToken=…, ?sign=…); their values are shown as ***.
+_SECRET_PARAMS = re.compile(
+    r"(?i)^(pass(word)?|passwd|pwd|pw|token|access_?token|auth\w*|key|api_?key|app_?key|"
+    r"secret|app_?secret|sign(ature)?|ticket|x-amz-\w+|credential|jwt)$"
+)
+_QUERY_SECRET = re.compile(r"(?i)([?&;](?:[^=&;#\s]+)=)([^&;#\s]*)")
+
+STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "srt")
+"""What a registered camera's URL may be: network streams only (never file:, concat:, pipe:…)."""
+NETWORK_PROTOCOLS = (
+    "rtsp,rtsps,rtp,srtp,udp,tcp,tls,http,https,httpproxy,crypto,rtmp,rtmps,rtmpt,rtmpts,srt"
+)
+"""What FFmpeg may open while reading a network stream: a playlist or a redirect never leads it
+to a local file or another local protocol."""
+
+
+def _query_secrets(query: str) -> list[str]:
+    values = []
+    for pair in re.split(r"[&;]", query):
+        name, sep, value = pair.partition("=")
+        if sep and value and _SECRET_PARAMS.match(name.strip()):
+            values.append(value)
+    return values
+
+
+def _mask_query(query: str) -> str:
+    def mask(m: re.Match[str]) -> str:
+        name = m.group(1)[1:-1]
+        return m.group(1) + ("***" if m.group(2) and _SECRET_PARAMS.match(name) else m.group(2))
+
+    return _QUERY_SECRET.sub(mask, "?" + query)[1:]
 
 
 def public_url(url: str) -> str:
-    """The URL as it may be shown: `rtsp://user:pass@host/…` → `rtsp://***@host/…`."""
+    """The URL as it may be shown: `rtsp://user:pass@host/…` → `rtsp://***@host/…`, and
+    secret query values (`?password=…`, `?token=…`) → `***`."""
     parts = urlsplit(url)
+    if parts.query:
+        parts = parts._replace(query=_mask_query(parts.query))
     if "@" not in parts.netloc:
-        return _USERINFO.sub(r"\1***@", url)
+        return _USERINFO.sub(r"\1***@", urlunsplit(parts))
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+def secrets_of(url: str) -> list[str]:
+    """The parts of URL that are secret: user info, its password, secret query values."""
+    parts = urlsplit(url)
+    found = _query_secrets(parts.query)
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        found += [userinfo, *userinfo.split(":", 1)[1:]]
+    found = [s for s in found if s]
+    # Longest first, and each also as percent-decoded (FFmpeg may print it either way).
+    from urllib.parse import unquote
+
+    return sorted({*found, *(unquote(s) for s in found)}, key=len, reverse=True)
 
 
 def scrub(text: str, url: str) -> str:
     """TEXT (an FFmpeg error, a log line) with URL's credentials removed wherever they show."""
     text = text.replace(url, public_url(url))
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        userinfo = parts.netloc.rsplit("@", 1)[0]
-        for secret in {userinfo, *userinfo.split(":", 1)[1:]}:
-            if secret:
-                text = text.replace(secret, "***")
+    for secret in secrets_of(url):
+        if len(secret) >= 2:
+            text = text.replace(secret, "***")
     return _USERINFO.sub(r"\1***@", text)
+
+
+def is_stream_url(url: str) -> bool:
+    """Whether URL is a network camera stream a workspace may register (STREAM_SCHEMES)."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in STREAM_SCHEMES and bool(parts.hostname)
 
 
 @dataclass
@@ -72,6 +124,8 @@ class StreamReading:
 def _options(url: str, timeout: float) -> dict[str, str]:
     micro = str(int(timeout * 1_000_000))
     options = {"rw_timeout": micro, "timeout": micro}
+    if is_stream_url(url):  # a camera: network protocols only, whatever its playlist says
+        options["protocol_whitelist"] = NETWORK_PROTOCOLS
     if url.lower().startswith(("rtsp://", "rtsps://")):
         options["rtsp_transport"] = "tcp"
     return options
