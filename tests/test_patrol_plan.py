@@ -136,3 +136,16 @@ def test_unreadable_schedule_exits_2(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", "utf-8")
     result = CliRunner().invoke(main, ["patrol-plan", str(path), "--seed", "1"])
     assert result.exit_code == 2 and "表头" in result.output
+
+
+def test_moments_of_one_session_are_spread_over_its_hours(tmp_path: Path) -> None:
+    """One session, three moments a day: one in each third of its hours, for any seed."""
+    sched = tmp_path / "课表.csv"
+    sched.write_text(
+        "班级,摄像头,日期,时段\n班,rtsp://10.0.0.5/1,2026-12-01,09:00-12:00\n", encoding="utf-8"
+    )
+    schedule = read_schedule(sched)
+    for seed in range(20):
+        moments = draw_plan(schedule, seed, per_day=3).moments
+        hours = [m.at.hour + m.at.minute / 60 + m.at.second / 3600 for m in moments]
+        assert [int(h - 9) for h in hours] == [0, 1, 2], (seed, hours)

@@ -81,14 +81,26 @@ def list_(data: Path | None, fmt: str, lang: str) -> None:
         for cam in site["cameras"]:
             last = cam["last_patrol"]
             said = _last_text(last, zh) if last else ("未巡查" if zh else "never patrolled")
-            click.echo(f"    摄像头 #{cam['id']} {cam['url']}    {said}")
+            camera = "摄像头" if zh else "camera"
+            click.echo(f"    {camera} #{cam['id']} {cam['url']}    {said}")
 
 
 def _last_text(last: dict[str, Any], zh: bool) -> str:
+    """A patrol in one line: when, the verdict, the heads, and what was wrong in words."""
     state = last["verdict_zh"] if zh else last["verdict_en"]
     heads = last.get("heads")
-    count = f"，人数 {heads}" if zh and heads is not None else f", {heads} heads" if heads else ""
-    return f"{last['started']} {state}{count}"
+    if heads is not None:
+        state += f"，人数 {heads}" if zh else f", {heads} heads"
+    found = last["findings"] if zh else last.get("findings_en", last["findings"])
+    said = [f"{f['code']} {f['message']}" for f in found]
+    if last.get("error"):
+        said.append(str(last["error"]))
+    when = str(last["started"]).replace("T", " ")[:16]
+    return (
+        f"{when} {state}"
+        + (f"（{'；'.join(said)}）" if zh and said else "")
+        + (f" ({'; '.join(said)})" if not zh and said else "")
+    )
 
 
 @sites.command("plan")
@@ -187,6 +199,7 @@ def patrol_run(
                 f"{len(outcome.missed)} missed"
             )
         for v in views:
-            verdict = v["verdict_zh"] if zh else v["verdict_en"]
-            click.echo(f"  #{v['id']} {v['site']} {v['url']} {v['class'] or ''} {verdict}")
+            click.echo(
+                f"  #{v['id']} {v['site']} {v['url']} {v['class'] or ''}  {_last_text(v, zh)}"
+            )
     sys.exit(1 if bad else 0)

@@ -335,14 +335,18 @@ def draw_plan(
                 (s for s in in_half if s.site == site),
                 key=lambda s: (day_sessions[s], rng.random()),
             )
-            at = _moment(session, rng, taken)
-            taken.add((session.row, at))
             day_halves[half] += 1
             halves_used[half] += 1
             day_sites[(half, site)] += 1
             sites_used[site] += 1
             day_sessions[session] += 1
-            plan.moments.append(Moment(0, at, session))
+        # A session drawn N times in a day has its hours cut in N equal parts and one moment
+        # drawn in each: never two patrols of one class a minute apart.
+        for session, n in sorted(day_sessions.items(), key=lambda kv: (kv[0].start, kv[0].row)):
+            for part in range(n):
+                at = _moment(session, rng, taken, part, n)
+                taken.add((session.row, at))
+                plan.moments.append(Moment(0, at, session))
     plan.moments.sort(key=lambda m: (m.at, m.session.row))
     plan.moments = [Moment(n, m.at, m.session) for n, m in enumerate(plan.moments, start=1)]
     return plan
@@ -354,13 +358,18 @@ def _least(options: list[str], rng: random.Random, *counts: Counter[str]) -> str
 
 
 def _moment(
-    session: Session, rng: random.Random, taken: set[tuple[int, dt.datetime]]
+    session: Session,
+    rng: random.Random,
+    taken: set[tuple[int, dt.datetime]],
+    part: int = 0,
+    parts: int = 1,
 ) -> dt.datetime:
-    """A second inside the session's hours, not one already drawn for it."""
+    """A second inside PART of the session's hours cut in PARTS, not one already drawn."""
     first = dt.datetime.combine(session.date, session.start)
     span = int((dt.datetime.combine(session.date, session.end) - first).total_seconds())
+    low, high = span * part // parts, max(span * (part + 1) // parts, span * part // parts + 1)
     for _ in range(100):
-        at = first + dt.timedelta(seconds=rng.randrange(span))
+        at = first + dt.timedelta(seconds=rng.randrange(low, high))
         if (session.row, at) not in taken:
             return at
     return at
