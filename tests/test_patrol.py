@@ -213,3 +213,22 @@ def test_a_playlist_cannot_lead_a_patrol_to_local_files(tmp_path: Path) -> None:
         code, out, err = _patrol(tmp_path, f"http://{host}/live.m3u8", "--format", "json")
     data = json.loads(out)
     assert code == 1 and not data["reachable"] and data["frames"] == [], out + err
+
+
+def test_a_face_engine_that_cannot_run_leaves_the_frames_and_says_so(
+    tmp_path: Path, served: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded engine's weights missing (a broken install): the patrol still measures the
+    stream and keeps its frames; heads are not counted, and FM05 says so (never 0 heads)."""
+    from video_audit.faces import embedded
+
+    def broken(self: object) -> None:
+        raise OSError("face model weights not found")
+
+    monkeypatch.setattr(embedded.EmbeddedEngine, "load", broken)
+    code, out, err = _patrol(tmp_path, f"http://{served}/good.ts", "--format", "json")
+    data = json.loads(out)
+    assert code == 0, out + err
+    assert len(data["frames"]) == 3 and {f["head_count"] for f in data["frames"]} == {None}
+    assert [(f["code"], f["severity"]) for f in data["findings"]] == [("FM05", "warning")]
+    assert "人脸识别" in data["findings"][0]["message"]

@@ -46,6 +46,7 @@ def main(wanted: list[str]) -> int:
             "VIDEO_AUDIT_AUDIT_WORKERS": "1",
             "XDG_CACHE_HOME": str(root / "cache"),
             "VIDEO_AUDIT_EVIDENCE_KEY_FILE": str(root / "keys" / "evidence.key"),
+            "VIDEO_AUDIT_PATROL_INTERVAL_SECONDS": "2",  # the plan is drawn soon after import
         }
         add_accounts(
             env,
@@ -130,6 +131,9 @@ def main(wanted: list[str]) -> int:
             schedule = write_schedule(root / "课表.csv", camera, class_name=cls.name)
             import_and_patrol(page, base, schedule, class_name=cls.name)
             shot(page, "patrol-site")
+            page.goto(f"{base}/sites")
+            expect(page.locator("summary", has_text="种子").first).to_be_visible()
+            shot(page, "patrol-sites")
             page.goto(f"{class_url}#patrols")
             expect(page.locator("#patrols [data-patrol]")).to_have_count(1)
             shot(page, "patrol-class", "#patrols")

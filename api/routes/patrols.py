@@ -156,11 +156,13 @@ class LivePatrols:
             self._timer = asyncio.get_running_loop().create_task(self._tick())
 
     async def _tick(self) -> None:
+        # At once on start (a moment due while the service was down is run or said missed),
+        # then every interval after the last run ended.
         while True:
-            await asyncio.sleep(self.interval)
             thread = self._spawn(self.run_due, "patrol-timer")
             while thread.is_alive():
                 await asyncio.sleep(0.2)
+            await asyncio.sleep(self.interval)
 
     async def stop(self) -> None:
         """Stop the timer; give running patrols the time one patrol may take to finish."""

@@ -153,13 +153,18 @@ def patrol(
     frames: list[dict[str, Any]] = []
     # The class's attendance needs the faces on the frames even when heads are not counted.
     heads = _HeadCounter(profile) if count_heads or class_dir is not None else None
+    failed: list[str] = []  # why heads could not be counted (then no attendance either)
     if reading.reachable and reading.recording is not None:
 
         def arrived(frame: dict[str, Any]) -> None:
-            if heads is not None:
-                count = heads.count(out / frame["file"], frame["at"])
-                if count_heads:
-                    frame["head_count"] = count
+            if heads is not None and not failed:
+                try:
+                    count = heads.count(out / frame["file"], frame["at"])
+                except Exception as exc:  # the face engine's fault: the frames stand, said
+                    failed.append(f"{type(exc).__name__}: {exc}")
+                else:
+                    if count_heads:
+                        frame["head_count"] = count
             if on_frame is not None:
                 on_frame(frame)
 
@@ -168,7 +173,9 @@ def patrol(
         )
     found = judge(url, reading, rules, timeout)
     attendance = None
-    if class_dir is not None:
+    if failed:
+        found.append(finding("FM05", shown, "analysis", check="check_faces", error=failed[0][:300]))
+    elif class_dir is not None:
         from video_audit.patrol.attendance import patrol_attendance
 
         recording = reading.recording.name if reading.recording is not None else shown
