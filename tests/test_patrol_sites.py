@@ -117,6 +117,7 @@ def test_sessions_import_plan_and_patrols(tmp_path: Path, camera: str) -> None:
     # Nor in any file the patrols wrote: recordings, frames, captions, thumbnails, the key.
     written = [p for p in ws.rglob("*") if p.is_file() and "video-audit.sqlite" not in p.name]
     assert any(p.suffix == ".mkv" for p in written) and any(p.suffix == ".png" for p in written)
+    assert not list((ws / "patrols").rglob("*.png"))  # frames live in the evidence store only
     for path in written:
         assert SECRET.encode() not in path.read_bytes(), path
     verify = CliRunner().invoke(main, ["evidence", "verify", "--data", str(ws)])

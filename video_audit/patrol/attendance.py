@@ -45,8 +45,8 @@ NO_ROSTER = (
 
 @dataclass
 class FrameFaces:
-    """One captured frame: its file (relative to the patrol's --out), time, and the faces on it
-    (tiled detection, as the head count sees them)."""
+    """One captured frame: its file name (in --out when frames are copied there), time, and
+    the faces on it (tiled detection, as the head count sees them)."""
 
     file: str
     at: float

@@ -137,12 +137,15 @@ def patrol(
     class_dir: Path | None = None,
     on_frame: Callable[[dict[str, Any]], None] | None = None,
     site: str = "",
+    copy_frames: bool = True,
 ) -> Patrol:
     """Read URL, judge it, capture frames evenly over the read into LOG and OUT.
 
     CLASS_DIR (a class folder with its roster) names the class on the captions and has the
     faces on the frames matched to its roster (patrol.attendance). ON_FRAME is called with each
-    frame's entry as soon as it is captured and counted (the web shows frames as they arrive)."""
+    frame's entry as soon as it is captured and counted (the web shows frames as they arrive).
+    COPY_FRAMES puts a PNG of each frame in OUT beside the recording (the command line's
+    output); the workspace's patrols keep them in the evidence store only."""
     if class_dir is not None and not class_name:
         class_name = class_dir.name
     rules = PatrolRules.of(profile)
@@ -156,10 +159,10 @@ def patrol(
     failed: list[str] = []  # why heads could not be counted (then no attendance either)
     if reading.reachable and reading.recording is not None:
 
-        def arrived(frame: dict[str, Any]) -> None:
+        def arrived(frame: dict[str, Any], png: Path) -> None:
             if heads is not None and not failed:
                 try:
-                    count = heads.count(out / frame["file"], frame["at"])
+                    count = heads.count(png, frame["file"], frame["at"])
                 except Exception as exc:  # the face engine's fault: the frames stand, said
                     failed.append(f"{type(exc).__name__}: {exc}")
                 else:
@@ -169,8 +172,9 @@ def patrol(
                 on_frame(frame)
 
         frames = _capture(
-            reading, out, log, taken_by, shown, class_name, rules.frames, site, arrived
-        )
+            reading, out, log, taken_by, shown, class_name, rules.frames, site, arrived,
+            copy_frames,
+        )  # fmt: skip
     found = judge(url, reading, rules, timeout)
     attendance = None
     if failed:
@@ -195,7 +199,8 @@ def _capture(
     class_name: str,
     count: int,
     site: str,
-    arrived: Callable[[dict[str, Any]], None],
+    arrived: Callable[[dict[str, Any], Path], None],
+    copy_frames: bool,
 ) -> list[dict[str, Any]]:
     from video_audit.evidence import split_prefix
     from video_audit.files import write_atomic
@@ -213,16 +218,19 @@ def _capture(
         record = log.capture(
             reading.recording, at, taken_by, f"远程巡查 {shown}", caption, clip=shown
         )
-        png = out / f"frame-{record['seq']}-{time_code(record['frame_time']).replace(':', '')}.png"
-        write_atomic(png, log.path_of(record["png"]).read_bytes())
+        name = f"frame-{record['seq']}-{time_code(record['frame_time']).replace(':', '')}.png"
+        png = log.path_of(record["png"])
+        if copy_frames:
+            write_atomic(out / name, png.read_bytes())
+            png = out / name
         frame = {
-            "file": png.name,
+            "file": name,
             "at": round(float(record["frame_time"]), 3),
             "sha256": record["png_sha256"],
             "seq": record["seq"],
             "head_count": None,
         }
-        arrived(frame)
+        arrived(frame, png)
         frames.append(frame)
     return frames
 
@@ -237,7 +245,7 @@ class _HeadCounter:
         self.seen: list[FrameFaces] = []
         """Each counted frame's faces: the class's attendance matches them (one detection)."""
 
-    def count(self, png: Path, at: float = 0.0) -> int:
+    def count(self, png: Path, name: str, at: float = 0.0) -> int:
         import numpy as np
         from PIL import Image
 
@@ -252,5 +260,5 @@ class _HeadCounter:
         with Image.open(png) as image:
             rgb = np.asarray(image.convert("RGB"))
         faces = self.engine.detect(rgb, tiled=True)
-        self.seen.append(FrameFaces(png.name, at, faces))
+        self.seen.append(FrameFaces(name, at, faces))
         return len(faces)
