@@ -109,10 +109,16 @@ def test_sessions_import_plan_and_patrols(tmp_path: Path, camera: str) -> None:
             text = json.dumps([list(map(str, r)) for r in rows], ensure_ascii=False)
             assert (SECRET in text) == (table == "cameras"), table
         plans = conn.execute("SELECT seed, evidence_seq FROM patrol_plans").fetchall()
+        captions = [r[0] for r in conn.execute("SELECT caption FROM evidence WHERE kind IS NULL")]
         kinds = [r[0] for r in conn.execute("SELECT kind FROM evidence ORDER BY seq")]
     finally:
         conn.close()
     assert len(plans) == 1 and "patrol_plan" in kinds
+    assert len(captions) == 3 and all(
+        "远程巡查 湖关县阳光职业培训学校  场所 一楼教室  摄像头 http://***@" in c
+        and "班级 第一期面点班" in c
+        for c in captions
+    ), captions
     assert SECRET not in out + listed
     # Nor in any file the patrols wrote: recordings, frames, captions, thumbnails, the key.
     written = [p for p in ws.rglob("*") if p.is_file() and "video-audit.sqlite" not in p.name]

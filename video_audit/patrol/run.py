@@ -46,7 +46,10 @@ class PatrolCaption(Caption):
     def lines(self, grab_: Grab, taken_by: str, taken_at: str, source_sha256: str) -> list[str]:
         when = taken_at.replace("T", " ")
         return [
-            f"远程巡查 {('场所 ' + self.site + '  ') if self.site else ''}摄像头 {self.camera}",
+            "远程巡查 "
+            + (f"{self.institution}  " if self.institution else "")
+            + (f"场所 {self.site}  " if self.site else "")
+            + f"摄像头 {self.camera}",
             f"班级 {self.class_name or '—'}    日期 {self.date or '—'}    "
             f"时间码 {time_code(grab_.time)}    pts {grab_.pts}",
             f"取证 {taken_by}  {when}    录像 SHA-256 {source_sha256[:16]}…",
@@ -138,6 +141,7 @@ def patrol(
     on_frame: Callable[[dict[str, Any]], None] | None = None,
     site: str = "",
     copy_frames: bool = True,
+    institution: str = "",
 ) -> Patrol:
     """Read URL, judge it, capture frames evenly over the read into LOG and OUT.
 
@@ -171,8 +175,9 @@ def patrol(
             if on_frame is not None:
                 on_frame(frame)
 
+        where = (institution, site)
         frames = _capture(
-            reading, out, log, taken_by, shown, class_name, rules.frames, site, arrived,
+            reading, out, log, taken_by, shown, class_name, rules.frames, where, arrived,
             copy_frames,
         )  # fmt: skip
     found = judge(url, reading, rules, timeout)
@@ -198,7 +203,7 @@ def _capture(
     shown: str,
     class_name: str,
     count: int,
-    site: str,
+    where: tuple[str, str],
     arrived: Callable[[dict[str, Any], Path], None],
     copy_frames: bool,
 ) -> list[dict[str, Any]]:
@@ -209,9 +214,10 @@ def _capture(
     times = reading.frame_times
     n = max(1, min(count, len(times)))
     picks = sorted({times[int(len(times) * (i + 0.5) / n)] for i in range(n)})
-    institution, klass = split_prefix(class_name) if class_name else ("", "")
+    institution, site = where
+    named, klass = split_prefix(class_name) if class_name else ("", "")
     caption = PatrolCaption(
-        institution, klass, dt.date.today().isoformat(), camera=shown, site=site
+        institution or named, klass, dt.date.today().isoformat(), camera=shown, site=site
     )
     frames = []
     for at in picks:

@@ -261,6 +261,7 @@ class PatrolRunner:
                 class_dir=found[1] if found else None,
                 on_frame=arrived,
                 site=str(row["site"]),
+                institution=str(row["institution"]),
                 copy_frames=False,  # the frames are in the evidence store; no second copy
             )
             data = result.to_dict("zh")
