@@ -278,3 +278,13 @@ def test_two_runners_drawing_at_once_keep_one_plan(tmp_path: Path, camera: str) 
             s.close()
     assert len(plans) == 4 and len(set(plans)) == 1
     assert len(stored) == 1 and kinds.count("patrol_plan") == 1
+
+
+def test_serve_with_a_broken_standard_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audits and the patrol timer need the standard: serve says so before it starts."""
+    monkeypatch.setenv("VIDEO_AUDIT_STANDARD", str(tmp_path / "没有这个.toml"))
+    result = CliRunner().invoke(main, ["serve", "--data", str(tmp_path / "ws")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0 and "没有这个.toml" in result.stderr

@@ -23,6 +23,13 @@ def serve(host: str, port: int, data: Path | None, workers: int | None, lang: st
     """启动检查人员网页服务 / run the inspector web service."""
     import uvicorn
 
+    from video_audit.settings import AuditSettings
+    from video_audit.standard import ProfileError, load_profile
+
+    try:  # the audits and the patrol timer use it: a broken one is one line, before starting
+        load_profile(AuditSettings().standard)
+    except ProfileError as exc:
+        fail(str(exc))
     with workspace_store(data, create=True, lang=lang) as (workspace, _, _):
         pass  # made or upgraded here, so a problem is one line before the server starts
     # The app reads the same workspace: hand it over by the variable the rule reads second.
