@@ -24,7 +24,16 @@ import numpy as np
 from PIL import Image
 
 from video_audit.faces.engine import FaceEngine, distances
-from video_audit.faces.sheets import Sheet, SheetError, embedded_in, photo_bytes, read_sheets
+from video_audit.faces.sheets import (
+    HEADER_ROWS,
+    Sheet,
+    SheetError,
+    cell_text,
+    embedded_in,
+    header_word,
+    photo_bytes,
+    read_sheets,
+)
 from video_audit.findings import Bilingual
 
 Role = Literal["trainee", "teacher", "manager"]
@@ -74,7 +83,6 @@ STAFF_WORDS: tuple[tuple[str, Role], ...] = (
 PHOTO_DIRS = ("照片", "相片", "photos", "学员照片")
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 PHOTO_SPLIT = re.compile(r"[;；|]")
-HEADER_ROWS = 20  # a header is looked for in this many rows from the top (title rows above it)
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number: longer IDs lose their tail
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -158,13 +166,8 @@ def mask_id(pid: str) -> str:
     return pid
 
 
-def _header_word(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
-    return re.sub(r"\s+", "", text).strip("*").lower()
-
-
 def _columns(row: list[Any]) -> dict[str, int]:
-    cells = [_header_word(v) for v in row]
+    cells = [header_word(v) for v in row]
     found: dict[str, int] = {}
     for key, names in HEADERS.items():
         for word in names:
@@ -183,7 +186,7 @@ def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def _id_text(value: Any, where: str) -> str:
+def id_text(value: Any, where: str) -> str:
     """An ID cell as text; an ID that Excel stored as a number and cut short is an error."""
     if isinstance(value, bool):
         value = int(value)
@@ -213,15 +216,8 @@ def _lost_digits(where: str, shown: str) -> Bilingual:
     )
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
-    return text.lstrip("'‘’`").strip()
-
-
-def _name_text(value: Any) -> str:
-    text = _text(value)
+def name_text(value: Any) -> str:
+    text = cell_text(value)
     # Tables pad two-character names for alignment ("王  芳"): spaces are not part of a CJK name.
     return re.sub(r"\s+", "", text) if _CJK.search(text) else re.sub(r"\s+", " ", text)
 
@@ -245,7 +241,7 @@ def parse_roster(path: Path, photo_dirs: Sequence[str] = PHOTO_DIRS) -> Roster:
         raise RosterError(str(exc)) from exc
     found = [(s, h) for s in sheets if (h := _header(s)) is not None]
     if not found:
-        if not any(any(_text(c) for c in row) for s in sheets for _, row in s.rows):
+        if not any(any(cell_text(c) for c in row) for s in sheets for _, row in s.rows):
             raise RosterError(_at(path, "empty roster", "名册是空的"))
         raise RosterError(
             _at(
@@ -258,7 +254,7 @@ def parse_roster(path: Path, photo_dirs: Sequence[str] = PHOTO_DIRS) -> Roster:
     entries: dict[str, RosterEntry] = {}
     for n, (sheet, (start, cols)) in enumerate(found, start=1):
         default = _default_role(sheet.name, path.stem)
-        header_ids = {_header_word(w) for w in HEADERS["id"]}
+        header_ids = {header_word(w) for w in HEADERS["id"]}
         for number, row in sheet.rows[start + 1 :]:
             _read_row(sheet, number, row, cols, default, header_ids, entries)
             if (entry := _last(entries)) is not None and not entry.key:
@@ -287,15 +283,15 @@ def _read_row(
         i = cols.get(key)
         return row[i] if i is not None and i < len(row) else None
 
-    raw_id, name = cell("id"), _name_text(cell("name"))
-    if _text(raw_id) == "" and not name:
+    raw_id, name = cell("id"), name_text(cell("name"))
+    if cell_text(raw_id) == "" and not name:
         return  # a blank row, or a note under the table outside the ID and name columns
-    if _header_word(raw_id) in header_ids:
+    if header_word(raw_id) in header_ids:
         return  # the header again (tables printed over several pages repeat it)
-    pid = _id_text(raw_id, where)
+    pid = id_text(raw_id, where)
     if not pid or not name:
         raise RosterError(_at(where, "needs an ID and a name", "需要证件号和姓名"))
-    role_text = _text(cell("role")).lower()
+    role_text = cell_text(cell("role")).lower()
     role = ROLES.get(role_text) if role_text else default
     if role is None:
         raise RosterError(
@@ -307,7 +303,7 @@ def _read_row(
         )
     photos = [
         sheet.path.parent / p.strip().replace("\\", "/")
-        for p in PHOTO_SPLIT.split(_text(cell("photo")))
+        for p in PHOTO_SPLIT.split(cell_text(cell("photo")))
         if p.strip()
     ]
     photos += sheet.pictures.get(number, [])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -44,6 +46,23 @@ class Sheet:
         if self.name is None:
             return Bilingual(str(self.path), str(self.path))
         return Bilingual(f"{self.path}: sheet {self.name!r}", f"{self.path}：工作表“{self.name}”")
+
+
+HEADER_ROWS = 20  # a header is looked for in this many rows from the top (title rows above it)
+
+
+def header_word(value: Any) -> str:
+    """A header cell as a word to look up: NFKC, no spaces, no required-field stars, lower."""
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
+    return re.sub(r"\s+", "", text).strip("*").lower()
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole floats without .0, NFKC, trimmed, Excel's text quote dropped."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    return text.lstrip("'‘’`").strip()
 
 
 def read_sheets(path: Path) -> list[Sheet]:

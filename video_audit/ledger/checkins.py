@@ -15,17 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_audit.faces.roster import (
+from video_audit.faces.roster import HEADERS, RosterError, id_text, mask_id, name_text
+from video_audit.faces.sheets import (
     HEADER_ROWS,
-    HEADERS,
-    RosterError,
-    _header_word,
-    _id_text,
-    _name_text,
-    _text,
-    mask_id,
+    Sheet,
+    SheetError,
+    cell_text,
+    header_word,
+    read_sheets,
 )
-from video_audit.faces.sheets import Sheet, SheetError, read_sheets
 
 # Header words by priority, as roster.HEADERS: the first a header row has decides the column.
 CHECKIN_HEADERS: dict[str, tuple[str, ...]] = {
@@ -93,7 +91,7 @@ class EmployedFile:
 
 
 def _columns(row: list[Any], headers: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    cells = [_header_word(v) for v in row]
+    cells = [header_word(v) for v in row]
     found: dict[str, int] = {}
     for key, names in headers.items():
         for word in names:
@@ -130,7 +128,7 @@ def read_checkins(path: Path) -> CheckinFile:
     out = CheckinFile(path)
     tables, out.errors = _tables(path, CHECKIN_HEADERS, ("id", "name", "at"))
     for sheet, start, cols in tables:
-        header_ids = {_header_word(w) for w in CHECKIN_HEADERS["id"]}
+        header_ids = {header_word(w) for w in CHECKIN_HEADERS["id"]}
         for number, row in sheet.rows[start + 1 :]:
             where = f"{sheet.where}: 第 {number} 行 / row {number}"
             try:
@@ -151,25 +149,25 @@ def _cell(row: list[Any], cols: dict[str, int], key: str) -> Any:
 def _checkin(
     number: int, row: list[Any], cols: dict[str, int], header_ids: set[str], where: str
 ) -> Checkin | None:
-    if not any(_text(c) for c in row):
+    if not any(cell_text(c) for c in row):
         return None  # a blank line between blocks of the export
     raw_id = _cell(row, cols, "id")
-    if _header_word(raw_id) in header_ids:
+    if header_word(raw_id) in header_ids:
         return None  # the header again (exports printed over several pages repeat it)
     try:
-        pid = _id_text(raw_id, where)
+        pid = id_text(raw_id, where)
     except RosterError as exc:
         raise ValueError(str(exc)) from exc
-    name = _name_text(_cell(row, cols, "name"))
+    name = name_text(_cell(row, cols, "name"))
     if not pid:
         raise ValueError(f"{where}: 缺少身份证号 / no ID number")
     if not name:
         raise ValueError(f"{where}: 缺少姓名 / no name")
     at = when(_cell(row, cols, "at"), _cell(row, cols, "date"))
     if at is None:
-        shown = _text(_cell(row, cols, "at")) or "（空）"
+        shown = cell_text(_cell(row, cols, "at")) or "（空）"
         raise ValueError(f"{where}: 签到时间“{shown}”无法识别 / check-in time not understood")
-    return Checkin(number, name, pid, at, _text(_cell(row, cols, "place")))
+    return Checkin(number, name, pid, at, cell_text(_cell(row, cols, "place")))
 
 
 def when(value: Any, date_value: Any = None) -> dt.datetime | None:
@@ -180,7 +178,7 @@ def when(value: Any, date_value: Any = None) -> dt.datetime | None:
     day = _date(date_value)
     if isinstance(value, dt.time):
         return dt.datetime.combine(day, value) if day else None
-    text = unicodedata.normalize("NFKC", _text(value))
+    text = unicodedata.normalize("NFKC", cell_text(value))
     match = _DATE_TIME.match(text)
     if match:
         try:
@@ -219,17 +217,17 @@ def read_employed(path: Path) -> EmployedFile:
     """Read an employment list: the ID numbers of employed trainees (names kept for display)."""
     out = EmployedFile(path)
     tables, out.errors = _tables(path, EMPLOYED_HEADERS, ("id",))
-    header_ids = {_header_word(w) for w in EMPLOYED_HEADERS["id"]}
+    header_ids = {header_word(w) for w in EMPLOYED_HEADERS["id"]}
     for sheet, start, cols in tables:
         for number, row in sheet.rows[start + 1 :]:
             where = f"{sheet.where}: 第 {number} 行 / row {number}"
-            if not any(_text(c) for c in row):
+            if not any(cell_text(c) for c in row):
                 continue
             raw_id = _cell(row, cols, "id")
-            if _header_word(raw_id) in header_ids:
+            if header_word(raw_id) in header_ids:
                 continue
             try:
-                pid = _id_text(raw_id, where)
+                pid = id_text(raw_id, where)
             except RosterError as exc:
                 out.errors.append(str(exc))
                 continue
@@ -237,5 +235,5 @@ def read_employed(path: Path) -> EmployedFile:
                 out.errors.append(f"{where}: 缺少身份证号 / no ID number")
                 continue
             out.ids.add(pid)
-            out.names[pid] = _name_text(_cell(row, cols, "name"))
+            out.names[pid] = name_text(_cell(row, cols, "name"))
     return out

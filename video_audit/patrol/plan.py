@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_audit.faces.roster import HEADER_ROWS, _header_word, _text
-from video_audit.faces.sheets import SheetError, read_sheets
+from video_audit.faces.sheets import HEADER_ROWS, SheetError, cell_text, header_word, read_sheets
 from video_audit.ledger.checkins import when
 from video_audit.patrol.stream import is_stream_url, public_url
 
@@ -174,7 +173,7 @@ def read_schedule(path: Path) -> Schedule:
 
 
 def _columns(row: list[Any]) -> dict[str, int]:
-    cells = [_header_word(v) for v in row]
+    cells = [header_word(v) for v in row]
     found: dict[str, int] = {}
     for key, names in SCHEDULE_HEADERS.items():
         for word in names:
@@ -195,12 +194,12 @@ def _cell(row: list[Any], cols: dict[str, int], key: str) -> Any:
 
 
 def _sessions(number: int, row: list[Any], cols: dict[str, int], where: str) -> list[Session]:
-    if not any(_text(c) for c in row):
+    if not any(cell_text(c) for c in row):
         return []  # a blank line between blocks
-    if _header_word(_cell(row, cols, "class")) in SCHEDULE_HEADERS["class"]:
+    if header_word(_cell(row, cols, "class")) in SCHEDULE_HEADERS["class"]:
         return []  # the header repeated on a printed page
-    name = _text(_cell(row, cols, "class"))
-    camera = _text(_cell(row, cols, "camera"))
+    name = cell_text(_cell(row, cols, "class"))
+    camera = cell_text(_cell(row, cols, "camera"))
     if not name:
         raise ValueError(f"{where}: 缺少班级 / no class")
     if not camera:
@@ -212,13 +211,13 @@ def _sessions(number: int, row: list[Any], cols: dict[str, int], where: str) -> 
         )
     day = _day(_cell(row, cols, "date"))
     if day is None:
-        shown = _text(_cell(row, cols, "date")) or "（空）"
+        shown = cell_text(_cell(row, cols, "date")) or "（空）"
         raise ValueError(f"{where}: 日期“{shown}”无法识别 / date not understood")
     hours = _hours(row, cols, where)
     if not hours:
         raise ValueError(f"{where}: 没有上课时间（上午/下午 或 开始/结束时间）/ no hours")
-    site = _text(_cell(row, cols, "site"))
-    institution = _text(_cell(row, cols, "institution"))
+    site = cell_text(_cell(row, cols, "site"))
+    institution = cell_text(_cell(row, cols, "institution"))
     return [Session(number, name, institution, site, camera, day, a, b) for a, b in hours]
 
 
@@ -234,20 +233,20 @@ def _day(value: Any) -> dt.date | None:
 def _hours(row: list[Any], cols: dict[str, int], where: str) -> list[tuple[dt.time, dt.time]]:
     """The session's (start, end) pairs: from start/end columns, a 时段 cell or 上午/下午 cells."""
     start, end = _cell(row, cols, "start"), _cell(row, cols, "end")
-    if _text(start) or _text(end):
+    if cell_text(start) or cell_text(end):
         a, b = _time(start), _time(end)
         if a is None or b is None:
             raise ValueError(
-                f"{where}: 开始/结束时间“{_text(start)}”“{_text(end)}”无法识别"
+                f"{where}: 开始/结束时间“{cell_text(start)}”“{cell_text(end)}”无法识别"
                 " / times not understood"
             )
         return [_ordered(a, b, where)]
     found: list[tuple[dt.time, dt.time]] = []
-    half = _text(_cell(row, cols, "half"))
+    half = cell_text(_cell(row, cols, "half"))
     if half:
         found.extend(_half_cell(half, None, where))
     for key in ("am", "pm"):
-        text = _text(_cell(row, cols, key))
+        text = cell_text(_cell(row, cols, key))
         if text:
             found.extend(_half_cell(text, key, where))
     return found
@@ -255,7 +254,7 @@ def _hours(row: list[Any], cols: dict[str, int], where: str) -> list[tuple[dt.ti
 
 def _half_cell(text: str, half: str | None, where: str) -> list[tuple[dt.time, dt.time]]:
     """A 时段 cell (上午 / 下午 / 全天 / 08:30-11:30) or a 上午/下午 column's cell (✓ or hours)."""
-    word = _header_word(text)
+    word = header_word(text)
     if half is None and word in _HALF_WORDS:
         return [DEFAULT_HOURS[_HALF_WORDS[word]]]
     if half is None and word in _BOTH_WORDS:
@@ -287,7 +286,7 @@ def _time(value: Any) -> dt.time | None:
         return value.replace(microsecond=0)
     if isinstance(value, float) and 0 <= value < 1:  # Excel's fraction of a day
         return (dt.datetime.min + dt.timedelta(seconds=round(value * 86400))).time()
-    match = _TIME.match(unicodedata.normalize("NFKC", _text(value)))
+    match = _TIME.match(unicodedata.normalize("NFKC", cell_text(value)))
     if not match:
         return None
     hour = int(match[1] or match[3])
