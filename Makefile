@@ -7,7 +7,7 @@ SAMPLES := sample_videos
 GOOD := 壶关县鑫达职业培训学校2024年第1期中式面点师培训班
 BAD  := 长治市华森职业培训学校2024年第3期电工培训班
 
-.PHONY: install system-fonts system-browser demo test lint bench docs screenshots clean
+.PHONY: install system-fonts system-browser system-rtsp demo test lint bench docs screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What a bare Debian/Ubuntu lacks (a CJK font; Chromium for the browser test): installed with
+# What a bare Debian/Ubuntu lacks (a CJK font; Chromium for the browser test; Perl's RTSP server
+# library for the live patrol test): installed with
 # apt-get when this machine allows it, else one line saying what to install (tools/system-packages).
 system-fonts:
 	@sh tools/system-packages fonts
 
 system-browser:
 	@sh tools/system-packages browser
+
+system-rtsp:
+	@sh tools/system-packages rtsp
 
 demo: install system-fonts
 	$(BIN)/video-audit sample $(SAMPLES)
@@ -35,7 +39,7 @@ demo: install system-fonts
 	$(BIN)/video-audit check $(SAMPLES) --format html --out out/report.html; test $$? -le 1
 	@echo "HTML: out/report.html"
 
-test: install system-fonts system-browser
+test: install system-fonts system-browser system-rtsp
 	$(BIN)/pytest -q
 
 lint: install

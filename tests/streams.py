@@ -4,12 +4,17 @@ loopback HTTP, as an HTTP-TS camera (or an HLS segment) sends it."""
 from __future__ import annotations
 
 import functools
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import av
 
 from tests.web_fixtures import free_port
 from video_audit.samples.live import remux
@@ -76,3 +81,100 @@ def silent_camera() -> Iterator[int]:
         for conn in held:
             conn.close()
         server.close()
+
+
+RTSP_SERVER = """
+use strict; use warnings; use AnyEvent; use RTSP::Server;
+my $srv = RTSP::Server->new_with_options; $srv->listen;
+my $cv = AnyEvent->condvar; $SIG{TERM} = sub { $cv->send }; $cv->recv;
+"""
+"""Debian's RTSP::Server (librtsp-server-perl, brought by `make test`), as its own
+rtsp-server-perl script runs it: cameras publish to one port, viewers read from the other."""
+
+
+class RtspCamera:
+    """A camera on loopback RTSP: Perl's RTSP::Server, and a thread publishing SOURCE (a
+    stream file, looped, paced to real time) to it as a camera or an encoder would."""
+
+    def __init__(self, source: Path, path: str = "cam1") -> None:
+        self.source = source
+        self.path = path
+        self.viewer_port = free_port()
+        self.source_port = free_port()
+        self._stop = threading.Event()
+        self._pusher: threading.Thread | None = None
+        self._server: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.viewer_port}"
+
+    def __enter__(self) -> RtspCamera:
+        args = ["perl", "-e", RTSP_SERVER, "--", "--clientport", str(self.viewer_port)]
+        args += ["--serverport", str(self.source_port), "--rtp_start_port", str(free_port())]
+        args += ["--client_listen_address", "127.0.0.1", "--source_listen_address", "127.0.0.1"]
+        self._server = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not _listening(self.source_port):
+            if self._server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the RTSP server (perl RTSP::Server) did not start")
+            time.sleep(0.05)
+        self.start()
+        return self
+
+    def start(self) -> None:
+        """Begin publishing (again): the camera comes on."""
+        self._stop.clear()
+        self._pusher = threading.Thread(target=self._push, daemon=True)
+        self._pusher.start()
+        time.sleep(1.0)  # the server has the stream's description before anyone asks
+
+    def stop(self) -> None:
+        """Stop publishing: the camera goes off, the server stays."""
+        self._stop.set()
+        if self._pusher is not None:
+            self._pusher.join(10)
+
+    def _push(self) -> None:
+        url = f"rtsp://127.0.0.1:{self.source_port}/{self.path}"
+        with av.open(url, "w", format="rtsp", options={"rtsp_transport": "udp"}) as dst:
+            with av.open(str(self.source)) as src:
+                stream = src.streams.video[0]
+                out = dst.add_stream_from_template(stream)
+                timed = [
+                    (int(p.pts), int(p.dts), p)
+                    for p in src.demux(stream)
+                    if p.pts is not None and p.dts is not None
+                ]
+            tb = Fraction(stream.time_base or Fraction(1, 90000))
+            first = timed[0][0]
+            span = timed[-1][0] - first + (timed[1][0] - first)  # one frame past the last
+            started, offset = time.monotonic(), 0
+            while not self._stop.is_set():
+                for pts, dts, packet in timed:
+                    if self._stop.is_set():
+                        break
+                    ahead = float((pts - first + offset) * tb) - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+                    packet.pts, packet.dts = pts + offset, dts + offset
+                    packet.stream = out
+                    dst.mux(packet)
+                offset += span
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self._server is not None:
+            self._server.terminate()
+            try:
+                self._server.wait(5)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0

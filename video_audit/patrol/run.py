@@ -113,6 +113,8 @@ def judge(url: str, reading: StreamReading, rules: PatrolRules, timeout: float) 
         )
     if reading.fps < rules.min_fps:
         found.append(finding("LV02", shown, "fps", fps=reading.fps, min_fps=rules.min_fps))
+    if reading.recording is None:
+        found.append(finding("LV02", shown, "no_keyframe", seconds=reading.seconds))
     if reading.stalls > rules.max_stalls:
         found.append(
             finding(

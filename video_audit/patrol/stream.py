@@ -121,6 +121,31 @@ class StreamReading:
         return round(self.bytes * 8 / self.seconds / 1000, 1) if self.seconds > 0 else 0.0
 
 
+# A camera that refuses RTP inside its RTSP connection (interleaved TCP) answers SETUP with one
+# of these; over UDP it may still play. A refused or silent connection, a wrong password or an
+# unknown path is not helped by another transport.
+_TRANSPORT_REFUSED = (
+    av.error.HTTPBadRequestError,
+    av.error.HTTPOtherClientError,
+    av.error.HTTPServerError,
+    av.error.InvalidDataError,
+)
+
+
+def _open(url: str, timeout: float, started: float) -> av.container.InputContainer:
+    """The stream opened within TIMEOUT; an RTSP camera is asked for TCP first (it passes
+    firewalls and loses nothing), then, if it refuses that transport, for UDP."""
+    options = _options(url, timeout)
+    try:
+        return av.open(url, options=options, timeout=(timeout, timeout))
+    except _TRANSPORT_REFUSED:
+        left = timeout - (time.monotonic() - started)
+        if options.get("rtsp_transport") != "tcp" or left < 1:
+            raise
+        options = {**_options(url, left), "rtsp_transport": "udp"}
+        return av.open(url, options=options, timeout=(left, left))
+
+
 def _options(url: str, timeout: float) -> dict[str, str]:
     micro = str(int(timeout * 1_000_000))
     options = {"rw_timeout": micro, "timeout": micro}
@@ -167,7 +192,7 @@ def _read(
     done: threading.Event,
 ) -> None:
     started = time.monotonic()
-    container = av.open(url, options=_options(url, timeout), timeout=(timeout, timeout))
+    container = _open(url, timeout, started)
     with container:
         if not container.streams.video:
             reading.error = "no video stream"
@@ -178,8 +203,9 @@ def _read(
             copy = out.add_stream_from_template(stream)
             _pump(container, stream, out, copy, seconds, timeout, stall_seconds, started, reading)
     if reading.frames:
-        reading.recording = recording
         reading.reachable = True
+        if reading.frame_times:  # else no keyframe came: measured, but nothing to keep
+            reading.recording = recording
     elif not reading.error:
         reading.error = f"no frame within {timeout:g} s"
 
@@ -199,6 +225,9 @@ def _pump(
     first_pts: int | None = None
     first_wall = last_wall = 0.0
     last_media = 0.0
+    # The recording starts at the first keyframe (a camera joined mid-GOP sends pictures that
+    # cannot be decoded on their own first); frame times are kept from there, as grab reads.
+    recorded_from: int | None = None
     for packet in container.demux(stream):
         now = time.monotonic()
         if first_pts is None and now - started > timeout + 1:
@@ -214,8 +243,12 @@ def _pump(
         except av.FFmpegError:
             reading.corrupt += 1
             frames = []
-        packet.stream = copy
-        out.mux(packet)
+        when = packet.pts if packet.pts is not None else packet.dts
+        if recorded_from is None and packet.is_keyframe and when is not None:
+            recorded_from = when
+        if recorded_from is not None:
+            packet.stream = copy
+            out.mux(packet)
         for frame in frames:
             if frame.pts is None:
                 continue
@@ -241,5 +274,6 @@ def _pump(
             if now - first_wall >= seconds:
                 break
             reading.frames += 1
-            reading.frame_times.append(last_media)
+            if recorded_from is not None and frame.pts >= recorded_from:
+                reading.frame_times.append(float((frame.pts - recorded_from) * tb))
     reading.seconds = round(time.monotonic() - first_wall, 3) if first_pts is not None else 0.0

@@ -41,6 +41,8 @@ class ClipSpec:
     """Seconds [from, to) in which the picture stays as it was at `from` (a stuck camera)."""
     clock: ClockOverlay | None = None
     """The camera's burned-in clock (video_audit.samples.clock_overlay), drawn over everything."""
+    keyframe_seconds: float = 10
+    """Seconds between keyframes (H.264): a camera sends one every 1–4 s, a recorder less."""
 
 
 @dataclass
@@ -97,7 +99,11 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
     fmt = {"mp4": "mp4", "mov": "mov", "avi": "avi"}[spec.container]
     with av.open(str(path), "w", format=fmt) as out:
         options = (
-            {"preset": "ultrafast", "crf": "30", "g": str(spec.fps * 10)}
+            {
+                "preset": "ultrafast",
+                "crf": "30",
+                "g": str(max(1, round(spec.fps * spec.keyframe_seconds))),
+            }
             if codec == "libx264"
             else {}
         )

@@ -29,12 +29,16 @@ def write_live(
     height: int = 768,
     seed: int = 0,
     face_share: float = 0.0,
+    keyframe_seconds: float = 10,
 ) -> Path:
     """A camera's live stream as MPEG-TS (H.264): the classroom wide shot with PEOPLE (indexes
     into portraits(); UNKNOWN is nobody on the roster) sitting in a row, one face each."""
     mp4 = ts.with_suffix(".mp4")
     shot = FaceShot("lesson", people, seed=seed, face_share=face_share)
-    write_clip(mp4, ClipSpec(seconds, fps, width, height, seed=seed, faces=shot))
+    spec = ClipSpec(
+        seconds, fps, width, height, seed=seed, faces=shot, keyframe_seconds=keyframe_seconds
+    )
+    write_clip(mp4, spec)
     try:
         remux(mp4, ts, "mpegts")
     finally:
