@@ -57,10 +57,11 @@ def _until_done(client: TestClient, pid: int, headers: dict[str, str]) -> list[d
         res = client.get(f"/api/patrols/{pid}", headers=headers)
         assert res.status_code == 200, res.text
         body = res.json()
-        if not seen or (body["state"], len(body["frames"])) != (
-            seen[-1]["state"],
-            len(seen[-1]["frames"]),
-        ):
+
+        def key(b: dict[str, Any]) -> tuple[Any, ...]:
+            return (b["state"], len(b["frames"]), (b.get("progress") or {}).get("frames"))
+
+        if not seen or key(body) != key(seen[-1]):
             seen.append(body)
         if body["done"]:
             return seen
@@ -148,7 +149,9 @@ def test_sites_hand_patrols_class_page_and_roles(
         seen = _until_done(client, pid, inspector)
         said += [json.dumps(s, ensure_ascii=False) for s in seen]
         assert seen[0]["state"] == "running"
-        # Frames were shown while the patrol ran, one by one.
+        # The read was shown going on (frames received so far), then the frames one by one.
+        reads = [s["progress"]["frames"] for s in seen if s["state"] == "running" and s["progress"]]
+        assert reads and reads == sorted(reads) and reads[-1] > 0
         assert [len(s["frames"]) for s in seen if s["state"] == "running"][-1] >= 1
         done = seen[-1]
         assert done["state"] == "done" and done["reachable"] is True

@@ -93,10 +93,10 @@ class ServiceSettings(BaseSettings):
     """Accounts and addresses the failed-login table holds at most (least recent forgotten)."""
     login_concurrency: int = 4
     """Password checks (argon2, about 64 MiB each) run at once; more wait their turn."""
-    patrol_interval_seconds: float = 300.0
+    patrol_interval_seconds: float = 60.0
     """How often the service runs the live patrols now due (the standing random plan of the
-    imported class sessions, as `video-audit patrol-run` does), in seconds; 0: never (run
-    `patrol-run` from cron instead)."""
+    imported class sessions, as `video-audit patrol-run` does), in seconds: a patrol runs at
+    most this late; 0: never (run `patrol-run` from cron instead)."""
 
 
 def settings_markdown() -> str:

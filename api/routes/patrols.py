@@ -272,11 +272,15 @@ def _sites(store: Store, lang: str) -> list[dict[str, Any]]:
     return views
 
 
-def _patrol(store: Store, patrol_id: int, lang: str) -> dict[str, Any]:
-    row = store.patrol_row(patrol_id)
+def _patrol(request: Request, patrol_id: int) -> dict[str, Any]:
+    desk = live(request)
+    row = desk.store.patrol_row(patrol_id)
     if row is None:
         raise not_found()
-    return patrol_json(patrol_view(row), lang)
+    shown = patrol_json(patrol_view(row), lang_of(request))
+    # While it reads: frames received and seconds so far (patrols run by this service).
+    shown["progress"] = desk.runner.progress.get(patrol_id) if not shown["done"] else None
+    return shown
 
 
 # -- pages ------------------------------------------------------------------------------------
@@ -321,7 +325,7 @@ def patrol_card(
 ) -> Response:
     """One patrol as the pages show it (the site page fetches it as frames arrive)."""
     require_inspector(user)
-    p = _patrol(service(request).store, patrol_id, lang_of(request))
+    p = _patrol(request, patrol_id)
     return page(request, "patrol_card.html", user, p=p)
 
 
@@ -390,7 +394,7 @@ def get_patrol(
     """一次巡查：状态、已截取的画面（证据图片链接）、测量、人数、考勤、问题 / one patrol as it
     goes: state, frames so far, measures, heads, attendance, findings with their remedy."""
     require_inspector(user)
-    return _patrol(service(request).store, patrol_id, lang_of(request))
+    return _patrol(request, patrol_id)
 
 
 @router.post("/api/sites/import")

@@ -1,7 +1,8 @@
 // Live patrol pages (远程巡查). The site page: 立即巡查 posts to /api/cameras/{id}/patrols, then
 // polls GET /api/patrols/{id} and fetches the patrol's card again (server-rendered, the same as
-// on page load) whenever a frame arrives or its state changes, until it is done. /sites: the
-// schedule import (multipart) and what it added or refused. Words come as JSON data, never run.
+// on page load) whenever a frame arrives, its state changes or its read goes on, until it is
+// done. /sites: the schedule import (multipart) and what it added or refused. Words come as
+// JSON data, never run.
 "use strict";
 
 (() => {
@@ -21,17 +22,17 @@
   }
 
   function watch(id) {
-    let frames = -1;
-    let state = "";
+    let seen = "";
     const poll = async () => {
       try {
         const res = await fetch(`/api/patrols/${id}`, { headers: { Accept: "application/json" } });
         if (res.ok) {
           const p = await res.json();
-          if (p.frames.length !== frames || p.state !== state) {
+          // A new frame, a new state, or the read going on (frames received so far).
+          const now = `${p.frames.length}|${p.state}|${p.progress ? p.progress.frames : ""}`;
+          if (now !== seen) {
             await showCard(id);
-            frames = p.frames.length;
-            state = p.state;
+            seen = now;
           }
           if (p.done) return;
         }

@@ -144,6 +144,7 @@ def patrol(
     site: str = "",
     copy_frames: bool = True,
     institution: str = "",
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> Patrol:
     """Read URL, judge it, capture frames evenly over the read into LOG and OUT.
 
@@ -151,13 +152,21 @@ def patrol(
     faces on the frames matched to its roster (patrol.attendance). ON_FRAME is called with each
     frame's entry as soon as it is captured and counted (the web shows frames as they arrive).
     COPY_FRAMES puts a PNG of each frame in OUT beside the recording (the command line's
-    output); the workspace's patrols keep them in the evidence store only."""
+    output); the workspace's patrols keep them in the evidence store only. ON_PROGRESS is told
+    how the read goes ({frames, seconds, of}) about twice a second while it runs."""
     if class_dir is not None and not class_name:
         class_name = class_dir.name
     rules = PatrolRules.of(profile)
     shown = public_url(url)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    reading = read_stream(url, seconds, timeout, rules.stall_seconds, out / f"patrol-{stamp}.mkv")
+
+    def reading_so_far(r: StreamReading) -> None:
+        if on_progress is not None:
+            on_progress({"frames": r.frames, "seconds": round(r.seconds, 1), "of": seconds})
+
+    reading = read_stream(
+        url, seconds, timeout, rules.stall_seconds, out / f"patrol-{stamp}.mkv", reading_so_far
+    )
     reading.error = scrub(reading.error, url)
     frames: list[dict[str, Any]] = []
     # The class's attendance needs the faces on the frames even when heads are not counted.

@@ -214,6 +214,8 @@ class PatrolRunner:
         self.root = root
         self.profile = profile
         self.settings = settings
+        self.progress: dict[int, dict[str, Any]] = {}
+        """How the reads of the patrols running here go ({frames, seconds, of}), by patrol."""
 
     def start(
         self,
@@ -263,6 +265,7 @@ class PatrolRunner:
                 site=str(row["site"]),
                 institution=str(row["institution"]),
                 copy_frames=False,  # the frames are in the evidence store; no second copy
+                on_progress=lambda so_far: self.progress.__setitem__(patrol_id, so_far),
             )
             data = result.to_dict("zh")
             data["findings_en"] = [f.to_dict("en") for f in result.findings]
@@ -270,6 +273,8 @@ class PatrolRunner:
         except Exception as exc:  # the tool's own fault: said on the patrol, never a crash
             error = scrub(f"{type(exc).__name__}: {exc}", url) if url else str(exc)
             self.store.finish_patrol(patrol_id, "failed", None, error)
+        finally:
+            self.progress.pop(patrol_id, None)
 
     def run_due(self, now: dt.datetime, by: str = "定时巡查") -> Outcome:
         """Draw the plan if needed, then patrol every moment due by NOW and not yet patrolled,

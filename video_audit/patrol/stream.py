@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -157,12 +158,18 @@ def _options(url: str, timeout: float) -> dict[str, str]:
 
 
 def read_stream(
-    url: str, seconds: float, timeout: float, stall_seconds: float, recording: Path
+    url: str,
+    seconds: float,
+    timeout: float,
+    stall_seconds: float,
+    recording: Path,
+    progress: Callable[[StreamReading], None] | None = None,
 ) -> StreamReading:
-    """Read URL for SECONDS (paced to real time), recording it to RECORDING (MPEG-TS).
+    """Read URL for SECONDS (paced to real time), recording it to RECORDING (Matroska).
 
     Never takes much longer than TIMEOUT + SECONDS: an open or read that hangs past that is
-    given up (the thread is left to FFmpeg's own timeouts) and reported as unreachable."""
+    given up (the thread is left to FFmpeg's own timeouts) and reported as unreachable.
+    PROGRESS, when given, is shown the reading so far about twice a second."""
     reading = StreamReading()
     done = threading.Event()
 
@@ -176,9 +183,14 @@ def read_stream(
 
     thread = threading.Thread(target=work, name="patrol-read", daemon=True)
     thread.start()
-    if not done.wait(timeout * 2 + seconds + 2):
-        reading.error = reading.error or f"no answer within {timeout:g} s"
-        reading.reachable = reading.frames > 0 and reading.recording is not None
+    deadline = time.monotonic() + timeout * 2 + seconds + 2
+    while not done.wait(max(0.0, min(0.5, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            reading.error = reading.error or f"no answer within {timeout:g} s"
+            reading.reachable = reading.frames > 0 and reading.recording is not None
+            break
+        if progress is not None:
+            progress(reading)
     return reading
 
 
@@ -274,6 +286,7 @@ def _pump(
             if now - first_wall >= seconds:
                 break
             reading.frames += 1
+            reading.seconds = round(now - first_wall, 3)  # so far (progress)
             if recorded_from is not None and frame.pts >= recorded_from:
                 reading.frame_times.append(float((frame.pts - recorded_from) * tb))
     reading.seconds = round(time.monotonic() - first_wall, 3) if first_pts is not None else 0.0
