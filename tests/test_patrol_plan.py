@@ -149,3 +149,21 @@ def test_moments_of_one_session_are_spread_over_its_hours(tmp_path: Path) -> Non
         moments = draw_plan(schedule, seed, per_day=3).moments
         hours = [m.at.hour + m.at.minute / 60 + m.at.second / 3600 for m in moments]
         assert [int(h - 9) for h in hours] == [0, 1, 2], (seed, hours)
+
+
+def test_names_that_would_act_print_as_they_are(tmp_path: Path) -> None:
+    """A schedule's class, site or institution with an ESC sequence or a bidi control shows it
+    as <U+XXXX> (never a terminal command); a camera URL with one is refused."""
+    sched = tmp_path / "课表.csv"
+    sched.write_text(
+        "班级,培训机构,地点,摄像头,日期,时段\n"
+        '面点\x1b[2J班,阳光\u202e学校,"一楼\n教室",rtsp://10.0.0.5/1,2026-12-01,上午\n'
+        "电工班,阳光学校,二楼,rtsp://10.0.0.5/\x1b[1m2,2026-12-01,上午\n",
+        encoding="utf-8",
+    )
+    schedule = read_schedule(sched)
+    (session,) = schedule.sessions
+    assert session.class_name == "面点<U+001B>[2J班"
+    assert session.institution == "阳光<U+202E>学校" and session.site == "一楼<U+000A>教室"
+    (error,) = schedule.errors
+    assert "第 3 行" in error and "\x1b" not in error and "<U+001B>" in error

@@ -23,6 +23,7 @@ from typing import Any
 
 from video_audit.faces.sheets import HEADER_ROWS, SheetError, cell_text, header_word, read_sheets
 from video_audit.ledger.checkins import when
+from video_audit.naming import visible
 from video_audit.patrol.stream import is_stream_url, public_url
 
 SCHEDULE_HEADERS: dict[str, tuple[str, ...]] = {
@@ -198,15 +199,16 @@ def _sessions(number: int, row: list[Any], cols: dict[str, int], where: str) -> 
         return []  # a blank line between blocks
     if header_word(_cell(row, cols, "class")) in SCHEDULE_HEADERS["class"]:
         return []  # the header repeated on a printed page
-    name = cell_text(_cell(row, cols, "class"))
+    # Names print as they are (an ESC sequence or a bidi control shows as <U+XXXX>).
+    name = visible(cell_text(_cell(row, cols, "class")))
     camera = cell_text(_cell(row, cols, "camera"))
     if not name:
         raise ValueError(f"{where}: 缺少班级 / no class")
     if not camera:
         raise ValueError(f"{where}: 缺少摄像头地址 / no camera URL")
-    if not is_stream_url(camera):
+    if not is_stream_url(camera) or visible(camera) != camera:
         raise ValueError(
-            f"{where}: 摄像头地址“{public_url(camera)}”不是视频流地址（应为 rtsp://、http(s)://、"
+            f"{where}: 摄像头地址“{visible(public_url(camera))}”不是视频流地址（应为 rtsp://、http(s)://、"
             "rtmp:// 等）/ the camera is not a stream URL (rtsp, http(s), rtmp, srt)"
         )
     day = _day(_cell(row, cols, "date"))
@@ -216,8 +218,8 @@ def _sessions(number: int, row: list[Any], cols: dict[str, int], where: str) -> 
     hours = _hours(row, cols, where)
     if not hours:
         raise ValueError(f"{where}: 没有上课时间（上午/下午 或 开始/结束时间）/ no hours")
-    site = cell_text(_cell(row, cols, "site"))
-    institution = cell_text(_cell(row, cols, "institution"))
+    site = visible(cell_text(_cell(row, cols, "site")))
+    institution = visible(cell_text(_cell(row, cols, "institution")))
     return [Session(number, name, institution, site, camera, day, a, b) for a, b in hours]
 
 
