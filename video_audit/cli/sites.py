@@ -121,20 +121,22 @@ def plan_(data: Path | None, fmt: str, lang: str) -> None:
         click.echo("还没有巡查计划（video-audit patrol-run 会自动抽取）" if zh else "no plan yet")
     for plan in plans:
         click.echo(
-            f"计划 #{plan['id']}  种子 {plan['seed']}  {plan['drawn']} 由 {plan['drawn_by']} 抽取  "
+            f"计划 #{plan['id']}  种子 {plan['seed']}  {str(plan['drawn']).replace('T', ' ')[:16]} 由 {plan['drawn_by']} 抽取  "
             f"证据记录 #{plan['evidence_seq']}  课表摘要 {plan['schedule_sha256'][:16]}…"
             if zh
-            else f"plan #{plan['id']}  seed {plan['seed']}  drawn {plan['drawn']} by "
+            else f"plan #{plan['id']}  seed {plan['seed']}  drawn {str(plan['drawn']).replace('T', ' ')[:16]} by "
             f"{plan['drawn_by']}  evidence #{plan['evidence_seq']}"
         )
         for m in plan["moments"]:
             p = m["patrol"]
-            said = (
-                (p["verdict_zh"] if zh else p["verdict_en"]) if p else ("待巡查" if zh else "to do")
-            )
-            click.echo(
-                f"  {m['seq']:>3}  {m['at']}  {m['site']}  {m['class']}  {m['camera']}  {said}"
-            )
+            if p:
+                said = _last_text(p, zh)
+            elif m.get("before_drawn"):
+                said = "抽取时已过，不巡查" if zh else "past when drawn: not patrolled"
+            else:
+                said = "待巡查" if zh else "to do"
+            when = str(m["at"]).replace("T", " ")
+            click.echo(f"  {m['seq']:>3}  {when}  {m['site']}  {m['class']}  {m['camera']}  {said}")
 
 
 @click.command("patrol-run")
@@ -191,7 +193,7 @@ def patrol_run(
         else:
             plan = outcome.plan
             click.echo(
-                f"巡查计划 #{plan['id']}（{plan['drawn']} 抽取，"
+                f"巡查计划 #{plan['id']}（{str(plan['drawn']).replace('T', ' ')[:16]} 抽取，"
                 f"证据记录 #{plan['evidence_seq']}）："
                 f"本次巡查 {len(outcome.patrolled)} 次，错过 {len(outcome.missed)} 次"
                 if zh
