@@ -120,11 +120,12 @@ def plan_(data: Path | None, fmt: str, lang: str) -> None:
     if not plans:
         click.echo("还没有巡查计划（video-audit patrol-run 会自动抽取）" if zh else "no plan yet")
     for plan in plans:
+        drawn = str(plan["drawn"]).replace("T", " ")[:16]
         click.echo(
-            f"计划 #{plan['id']}  种子 {plan['seed']}  {str(plan['drawn']).replace('T', ' ')[:16]} 由 {plan['drawn_by']} 抽取  "
+            f"计划 #{plan['id']}  种子 {plan['seed']}  {drawn} 由 {plan['drawn_by']} 抽取  "
             f"证据记录 #{plan['evidence_seq']}  课表摘要 {plan['schedule_sha256'][:16]}…"
             if zh
-            else f"plan #{plan['id']}  seed {plan['seed']}  drawn {str(plan['drawn']).replace('T', ' ')[:16]} by "
+            else f"plan #{plan['id']}  seed {plan['seed']}  drawn {drawn} by "
             f"{plan['drawn_by']}  evidence #{plan['evidence_seq']}"
         )
         for m in plan["moments"]:
@@ -192,8 +193,9 @@ def patrol_run(
             click.echo("没有待巡查的课次（先导入课表）" if zh else "no sessions ahead to patrol")
         else:
             plan = outcome.plan
+            drawn = str(plan["drawn"]).replace("T", " ")[:16]
             click.echo(
-                f"巡查计划 #{plan['id']}（{str(plan['drawn']).replace('T', ' ')[:16]} 抽取，"
+                f"巡查计划 #{plan['id']}（{drawn} 抽取，"
                 f"证据记录 #{plan['evidence_seq']}）："
                 f"本次巡查 {len(outcome.patrolled)} 次，错过 {len(outcome.missed)} 次"
                 if zh
