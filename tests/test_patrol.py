@@ -19,6 +19,7 @@ from tests.web_fixtures import free_port
 from video_audit.cli import main
 from video_audit.patrol.stream import public_url, scrub
 from video_audit.samples.discs import ClipSpec, write_clip
+from video_audit.samples.live import remux
 from video_audit.store import Store
 
 SECRET = "s3cretPW"
@@ -36,6 +37,7 @@ def streams(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp4 = write_clip(root / f"{name}.mp4", ClipSpec(seconds=4, fps=fps, width=w, height=h))
         to_ts(mp4, root / f"{name}.ts")
     to_hls(root / "good.mp4", root / "hls" / "live.m3u8")
+    remux(root / "good.mp4", root / "live.flv", "flv")  # HTTP-FLV, as many NVR platforms send
     return root
 
 
@@ -132,11 +134,13 @@ def test_a_five_fps_stream_is_lv02(tmp_path: Path, served: str) -> None:
     assert 3 <= data["fps"] <= 6 and (data["width"], data["height"]) == (1024, 768)
 
 
-def test_an_hls_stream_is_patrolled(tmp_path: Path, served: str) -> None:
-    code, out, err = _patrol(tmp_path, f"http://{served}/hls/live.m3u8", "--format", "json")
+@pytest.mark.parametrize("path", ["hls/live.m3u8", "live.flv"])
+def test_hls_and_http_flv_streams_are_patrolled(tmp_path: Path, served: str, path: str) -> None:
+    code, out, err = _patrol(tmp_path, f"http://{served}/{path}", "--format", "json")
     assert code == 0, out + err
     data = json.loads(out)
     assert data["reachable"] and data["findings"] == [] and len(data["frames"]) == 3
+    assert (data["width"], data["height"]) == (1024, 768) and 20 <= data["fps"] <= 30
 
 
 def test_a_camera_that_stops_answering_is_lv01_within_its_timeout(tmp_path: Path) -> None:
