@@ -178,3 +178,45 @@ def _listening(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def stalling_camera(
+    source: Path, seconds: float, stall_at: float, stall_for: float
+) -> Iterator[str]:
+    """An HTTP-TS camera sending SOURCE (SECONDS long) at real-time pace, that sends nothing
+    for STALL_FOR seconds once STALL_AT seconds of it are out, then goes on: a picture that
+    freezes mid-patrol. Yields "127.0.0.1:PORT" serving /live.ts."""
+    data = source.read_bytes()
+    packets = len(data) // 188
+    parts = 100
+
+    class Stalling(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp2t")
+            self.end_headers()
+            started = time.monotonic()
+            try:
+                for k in range(parts):
+                    due = seconds * k / parts
+                    due += stall_for if due >= stall_at else 0.0
+                    time.sleep(max(0.0, due - (time.monotonic() - started)))
+                    part = data[packets * k // parts * 188 : packets * (k + 1) // parts * 188]
+                    self.wfile.write(part)
+                    self.wfile.flush()
+            except OSError:
+                pass  # the patrol had read enough
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Stalling)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests.streams import serve_dir, silent_camera, to_hls, to_ts
+from tests.streams import serve_dir, silent_camera, stalling_camera, to_hls, to_ts
 from tests.web_fixtures import free_port
 from video_audit.cli import main
 from video_audit.patrol.stream import public_url, scrub
@@ -141,6 +141,20 @@ def test_hls_and_http_flv_streams_are_patrolled(tmp_path: Path, served: str, pat
     data = json.loads(out)
     assert data["reachable"] and data["findings"] == [] and len(data["frames"]) == 3
     assert (data["width"], data["height"]) == (1024, 768) and 20 <= data["fps"] <= 30
+
+
+def test_a_picture_that_freezes_mid_patrol_is_lv02(tmp_path: Path) -> None:
+    """A camera sending at real-time pace stops for 3 s after 2.5 s, then goes on: a stall."""
+    source = to_ts(write_clip(tmp_path / "c.mp4", ClipSpec(seconds=6, fps=25)), tmp_path / "c.ts")
+    with stalling_camera(source, seconds=6, stall_at=2.5, stall_for=3) as host:
+        code, out, err = _patrol(
+            tmp_path, f"http://{host}/live.ts", "--seconds", "4", "--format", "json"
+        )
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["stalls"] == 1 and data["longest_gap"] > 2
+    found = [(f["code"], f["details"].get("stalls")) for f in data["findings"]]
+    assert ("LV02", 1) in found
 
 
 def test_a_camera_that_stops_answering_is_lv01_within_its_timeout(tmp_path: Path) -> None:

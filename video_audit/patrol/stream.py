@@ -152,6 +152,10 @@ def _options(url: str, timeout: float) -> dict[str, str]:
     options = {"rw_timeout": micro, "timeout": micro}
     if is_stream_url(url):  # a camera: network protocols only, whatever its playlist says
         options["protocol_whitelist"] = NETWORK_PROTOCOLS
+        # Look at a second of a live stream to learn its format (FFmpeg's default is up to
+        # five), so the time to the first frame is the camera's, not the prober's.
+        options["analyzeduration"] = "1000000"
+        options["probesize"] = str(1024 * 1024)
     if url.lower().startswith(("rtsp://", "rtsps://")):
         options["rtsp_transport"] = "tcp"
     return options
@@ -222,6 +226,20 @@ def _read(
         reading.error = f"no frame within {timeout:g} s"
 
 
+@dataclass
+class _Clock:
+    """Where a read is: the first frame (pts, wall time), the last one, and where the
+    recording starts (the first keyframe: a camera joined mid-GOP sends pictures that cannot be
+    decoded on their own first; frame times are kept from there, as grab reads them)."""
+
+    tb: Fraction
+    first_pts: int | None = None
+    first_wall: float = 0.0
+    last_wall: float = 0.0
+    last_media: float = 0.0
+    recorded_from: int | None = None
+
+
 def _pump(
     container: av.container.InputContainer,
     stream: av.video.stream.VideoStream,
@@ -233,60 +251,84 @@ def _pump(
     started: float,
     reading: StreamReading,
 ) -> None:
-    tb = Fraction(stream.time_base or Fraction(1, 90000))
-    first_pts: int | None = None
-    first_wall = last_wall = 0.0
-    last_media = 0.0
-    # The recording starts at the first keyframe (a camera joined mid-GOP sends pictures that
-    # cannot be decoded on their own first); frame times are kept from there, as grab reads.
-    recorded_from: int | None = None
-    for packet in container.demux(stream):
-        now = time.monotonic()
-        if first_pts is None and now - started > timeout + 1:
-            reading.error = f"no frame within {timeout:g} s"
-            return
-        if first_pts is not None and now - first_wall >= seconds:
-            break
-        if packet.size == 0:
-            continue
-        reading.bytes += packet.size
-        try:
-            frames = packet.decode()
-        except av.FFmpegError:
-            reading.corrupt += 1
-            frames = []
-        when = packet.pts if packet.pts is not None else packet.dts
-        if recorded_from is None and packet.is_keyframe and when is not None:
-            recorded_from = when
-        if recorded_from is not None:
-            packet.stream = copy
-            out.mux(packet)
-        for frame in frames:
-            if frame.pts is None:
-                continue
-            if getattr(frame, "corrupt", False):
-                reading.corrupt += 1
+    clock = _Clock(Fraction(stream.time_base or Fraction(1, 90000)))
+    try:
+        for packet in container.demux(stream):
             now = time.monotonic()
-            if first_pts is None:
-                first_pts, first_wall = frame.pts, now
-                reading.first_frame_ms = round((now - started) * 1000, 1)
-                reading.width, reading.height = frame.width, frame.height
-            else:
-                media = float((frame.pts - first_pts) * tb)
-                ahead = media - (now - first_wall)
-                if ahead > 0.02:  # paced: a served file arrives as a live camera would
-                    time.sleep(ahead)
-                    now = time.monotonic()
-                gap = max(now - last_wall, media - last_media)
-                reading.longest_gap = max(reading.longest_gap, round(gap, 3))
-                if gap > stall_seconds:
-                    reading.stalls += 1
-                last_media = media
-            last_wall = now
-            if now - first_wall >= seconds:
+            if clock.first_pts is None and now - started > timeout + 1:
+                reading.error = f"no frame within {timeout:g} s"
+                return
+            if clock.first_pts is not None and now - clock.first_wall >= seconds:
                 break
-            reading.frames += 1
-            reading.seconds = round(now - first_wall, 3)  # so far (progress)
-            if recorded_from is not None and frame.pts >= recorded_from:
-                reading.frame_times.append(float((frame.pts - recorded_from) * tb))
-    reading.seconds = round(time.monotonic() - first_wall, 3) if first_pts is not None else 0.0
+            if not _packet(packet, out, copy, clock, seconds, stall_seconds, started, reading):
+                break
+    except av.FFmpegError as exc:  # the camera broke off mid-read: keep what came, say so
+        if clock.first_pts is None:
+            raise
+        reading.error = f"the stream broke off: {exc}"
+    if clock.first_pts is None:
+        reading.seconds = 0.0
+        return
+    # A picture frozen until the read ended (or until the camera went quiet) is a stall too.
+    end = min(time.monotonic(), clock.first_wall + seconds)
+    tail = end - clock.last_wall
+    reading.longest_gap = max(reading.longest_gap, round(tail, 3))
+    if tail > stall_seconds:
+        reading.stalls += 1
+    reading.seconds = round(time.monotonic() - clock.first_wall, 3)
+
+
+def _packet(
+    packet: av.packet.Packet,
+    out: av.container.OutputContainer,
+    copy: av.video.stream.VideoStream,
+    clock: _Clock,
+    seconds: float,
+    stall_seconds: float,
+    started: float,
+    reading: StreamReading,
+) -> bool:
+    """Record and decode one packet, measuring its frames; False once the read is over."""
+    if packet.size == 0:
+        return True
+    reading.bytes += packet.size
+    try:
+        frames = packet.decode()
+    except av.FFmpegError:
+        reading.corrupt += 1
+        frames = []
+    when = packet.pts if packet.pts is not None else packet.dts
+    if clock.recorded_from is None and packet.is_keyframe and when is not None:
+        clock.recorded_from = when
+    if clock.recorded_from is not None:
+        packet.stream = copy
+        out.mux(packet)
+    for frame in frames:
+        if frame.pts is None:
+            continue
+        if getattr(frame, "corrupt", False):
+            reading.corrupt += 1
+        now = time.monotonic()
+        if clock.first_pts is None:
+            clock.first_pts, clock.first_wall = frame.pts, now
+            reading.first_frame_ms = round((now - started) * 1000, 1)
+            reading.width, reading.height = frame.width, frame.height
+        else:
+            media = float((frame.pts - clock.first_pts) * clock.tb)
+            ahead = media - (now - clock.first_wall)
+            if ahead > 0.02:  # paced: a served file arrives as a live camera would
+                time.sleep(ahead)
+                now = time.monotonic()
+            gap = max(now - clock.last_wall, media - clock.last_media)
+            reading.longest_gap = max(reading.longest_gap, round(gap, 3))
+            if gap > stall_seconds:
+                reading.stalls += 1
+            clock.last_media = media
+        clock.last_wall = now
+        if now - clock.first_wall >= seconds:
+            return False
+        reading.frames += 1
+        reading.seconds = round(now - clock.first_wall, 3)  # so far (progress)
+        if clock.recorded_from is not None and frame.pts >= clock.recorded_from:
+            reading.frame_times.append(float((frame.pts - clock.recorded_from) * clock.tb))
+    return True
