@@ -48,6 +48,7 @@ STOPPED = (
     "not finish in time (its service or timer stopped): patrol again"
 )
 LAST_PATROLS = 5  # a camera's patrols the site page lists
+PLANS_SHOWN = 3  # the newest plans the sites page lists
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
 
 
@@ -295,7 +296,7 @@ def sites_page(request: Request, user: Annotated[User, Depends(current_user)]) -
     institutions: dict[str, list[dict[str, Any]]] = {}
     for site in sites:
         institutions.setdefault(site["institution"], []).append(site)
-    plans = plan_views(store)
+    plans = plan_views(store, PLANS_SHOWN)  # the API and `sites plan` give them all
     for plan in plans:
         for m in plan["moments"]:
             m["patrol"] = patrol_json(m["patrol"], lang) if m["patrol"] else None

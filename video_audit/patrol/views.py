@@ -129,10 +129,11 @@ def plan_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def plan_views(store: Store) -> list[dict[str, Any]]:
-    """Every drawn plan, newest first: its seed and digest, each moment with its patrol."""
+def plan_views(store: Store, limit: int = -1) -> list[dict[str, Any]]:
+    """The drawn plans, newest first (LIMIT of them; -1: all): seed and digest, each moment
+    with its patrol."""
     out = []
-    for row in store.plans():
+    for row in store.plans(limit):
         plan = plan_dict(row)
         rows = store.patrol_rows(plan_id=plan["id"], limit=100000)
         done = {int(r["moment"]): r for r in rows}

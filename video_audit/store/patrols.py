@@ -222,8 +222,9 @@ class Patrols(Database):
             (first_day, schedule_sha256),
         )
 
-    def plans(self) -> list[sqlite3.Row]:
-        return self.read("SELECT * FROM patrol_plans ORDER BY id DESC")
+    def plans(self, limit: int = -1) -> list[sqlite3.Row]:
+        """The drawn plans, newest first (the newest LIMIT; -1: all)."""
+        return self.read("SELECT * FROM patrol_plans ORDER BY id DESC LIMIT ?", (limit,))
 
     # -- patrols -----------------------------------------------------------------------------
 
