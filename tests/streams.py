@@ -39,8 +39,14 @@ class _Quiet(SimpleHTTPRequestHandler):
 @contextmanager
 def serve_dir(root: Path) -> Iterator[str]:
     """ROOT served on 127.0.0.1 while the block runs; yields "127.0.0.1:PORT"."""
+    with _serving(functools.partial(_Quiet, directory=str(root))) as host:
+        yield host
+
+
+@contextmanager
+def _serving(handler: Any) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 with HANDLER while the block runs; "127.0.0.1:PORT"."""
     port = free_port()
-    handler = functools.partial(_Quiet, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -211,12 +217,5 @@ def stalling_camera(
             except OSError:
                 pass  # the patrol had read enough
 
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Stalling)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Stalling) as host:
+        yield host
