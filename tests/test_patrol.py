@@ -136,8 +136,12 @@ def test_a_five_fps_stream_is_lv02(tmp_path: Path, served: str) -> None:
 
 @pytest.mark.parametrize("path", ["hls/live.m3u8", "live.flv"])
 def test_hls_and_http_flv_streams_are_patrolled(tmp_path: Path, served: str, path: str) -> None:
-    code, out, err = _patrol(tmp_path, f"http://{served}/{path}", "--format", "json")
+    # With credentials: a playlist's segments are fetched with them, and FFmpeg's own lines
+    # ("Opening 'http://user:pass@…/seg.ts'") never reach any output.
+    url = f"http://viewer:{SECRET}@{served}/{path}"
+    code, out, err = _patrol(tmp_path, url, "--format", "json")
     assert code == 0, out + err
+    assert SECRET not in out + err
     data = json.loads(out)
     assert data["reachable"] and data["findings"] == [] and len(data["frames"]) == 3
     assert (data["width"], data["height"]) == (1024, 768) and 20 <= data["fps"] <= 30
