@@ -288,3 +288,34 @@ def test_serve_with_a_broken_standard_is_one_line(
     result = CliRunner().invoke(main, ["serve", "--data", str(tmp_path / "ws")])
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0 and "没有这个.toml" in result.stderr
+
+
+def test_a_plan_is_checked_against_its_record_and_drawn_again_from_its_seed(
+    tmp_path: Path, camera: str
+) -> None:
+    ws = tmp_path / "ws"
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "a.csv", camera, free_port())))
+    _run(ws, "patrol-run", "--now", f"{DAY}T00:01")
+    code, out, _ = _run(ws, "sites", "plan", "--check", "--format", "json")
+    (plan,) = json.loads(out)
+    assert code == 0 and plan["check"] == {
+        "id": plan["id"],
+        "method": "stratified-2",
+        "redrawn": True,
+        "problems": [],
+        "ok": True,
+    }
+    code, out, _ = _run(ws, "sites", "plan", "--check")
+    assert code == 0 and "按种子重新抽取，时刻相同" in out
+
+    # Someone moves a drawn moment in the database: the plan no longer is what was drawn.
+    conn = sqlite3.connect(ws / "video-audit.sqlite")
+    with conn:
+        (moments,) = conn.execute("SELECT moments FROM patrol_plans").fetchone()
+        moved = json.loads(moments)
+        moved[0]["at"] = f"{DAY}T10:00:00"
+        conn.execute("UPDATE patrol_plans SET moments = ?", (json.dumps(moved),))
+    conn.close()
+    code, out, _ = _run(ws, "sites", "plan", "--check")
+    assert code == 1
+    assert "moments_sha256 与证据记录不符" in out and "按种子重新抽取的时刻与记录不同" in out

@@ -104,18 +104,29 @@ def _last_text(last: dict[str, Any], zh: bool) -> str:
 
 
 @sites.command("plan")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="核对每份计划：与证据记录一致，并按种子重新抽取 / check each plan against its record",
+)
 @data_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
-def plan_(data: Path | None, fmt: str, lang: str) -> None:
-    """显示随机巡查计划：种子、抽取时间、每个时刻及其巡查结果（事后出示、复核）。"""
+def plan_(check: bool, data: Path | None, fmt: str, lang: str) -> None:
+    """显示随机巡查计划：种子、抽取时间、每个时刻及其巡查结果（事后出示、复核；--check 核对，
+    0 一致，1 有不符）。"""
+    from video_audit.patrol.schedule import check_plan
     from video_audit.patrol.views import plan_views
 
     with workspace_store(data, create=False, lang=lang) as (_, store, _said):
         plans = plan_views(store)
+        if check:
+            for plan, row in zip(plans, store.plans(), strict=True):
+                plan["check"] = check_plan(store, row)
+    bad = any(not p["check"]["ok"] for p in plans) if check else False
     if fmt == "json":
         click.echo(json.dumps(plans, ensure_ascii=False, indent=2))
-        return
+        sys.exit(1 if bad else 0)
     zh = lang == "zh"
     if not plans:
         click.echo("还没有巡查计划（video-audit patrol-run 会自动抽取）" if zh else "no plan yet")
@@ -138,6 +149,35 @@ def plan_(data: Path | None, fmt: str, lang: str) -> None:
                 said = "待巡查" if zh else "to do"
             when = str(m["at"]).replace("T", " ")
             click.echo(f"  {m['seq']:>3}  {when}  {m['site']}  {m['class']}  {m['camera']}  {said}")
+        if check:
+            click.echo("  " + _check_text(plan["check"], zh))
+    sys.exit(1 if bad else 0)
+
+
+def _check_text(found: dict[str, Any], zh: bool) -> str:
+    from video_audit.patrol.plan import PLAN_METHOD
+
+    if found["problems"]:
+        return ("核对：不符——" if zh else "check: differs — ") + "；".join(found["problems"])
+    if found["redrawn"]:
+        return (
+            "核对：与证据记录一致；按种子重新抽取，时刻相同"
+            if zh
+            else "check: as its evidence record says; drawn again from its seed, the same"
+        )
+    if found["method"] != PLAN_METHOD:
+        method = found["method"] or "—"
+        return (
+            f"核对：与证据记录一致（由另一版本的抽取方法 {method} 抽取，不重新抽取）"
+            if zh
+            else f"check: as its evidence record says (drawn by another method, {method}: "
+            "not drawn again)"
+        )
+    return (
+        "核对：与证据记录一致（课次已变，已由新计划取代，不再重新抽取）"
+        if zh
+        else "check: as its evidence record says (its sessions changed since: not drawn again)"
+    )
 
 
 @click.command("patrol-run")

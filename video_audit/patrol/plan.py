@@ -58,6 +58,12 @@ _RANGE = re.compile(r"^(.+?)\s*(?:-|–|—|~|～|至|到)\s*(.+)$")
 _TIME = re.compile(r"^(\d{1,2})\s*[:：时.]\s*(\d{1,2})\s*分?$|^(\d{1,2})\s*[点时]$")
 
 
+PLAN_METHOD = "stratified-2"
+"""How draw_plan draws (kept with every plan): the same seed and sessions give the same moments
+under the same method. Change it whenever the drawing changes, so that a plan drawn before is
+never checked against a draw it did not make."""
+
+
 class ScheduleError(ValueError):
     """A schedule that cannot be read at all (the message names the file, zh and en)."""
 
@@ -131,6 +137,7 @@ class Plan:
         return {
             "schedule": str(self.schedule.path),
             "schedule_sha256": self.schedule.sha256,
+            "method": PLAN_METHOD,
             "seed": self.seed,
             "per_day": self.per_day,
             "from": self.start.isoformat() if self.start else None,

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from video_audit.evidence import EvidenceLog
-from video_audit.patrol.plan import Plan, Schedule, Session, draw_plan, read_schedule
+from video_audit.patrol.plan import (
+    PLAN_METHOD,
+    Plan,
+    Schedule,
+    Session,
+    draw_plan,
+    read_schedule,
+)
 from video_audit.patrol.stream import public_url, scrub
 from video_audit.patrol.views import plan_dict
 from video_audit.standard import Profile, section_values
@@ -99,6 +106,53 @@ def stored_schedule(store: Store, first: dt.date | None = None) -> Schedule:
     return Schedule(Path("workspace"), digest, sessions)
 
 
+def moments_digest(moments: list[dict[str, Any]]) -> str:
+    """The SHA-256 a plan's evidence record holds of its moments as drawn."""
+    text = json.dumps(moments, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_plan(store: Store, row: Any) -> dict[str, Any]:
+    """Whether a stored plan is the one drawn: its moments, seed and session digest as its
+    signed evidence record says (the chain's own check covers the record), and, while the
+    sessions it was drawn over are unchanged, the same moments drawn again from its seed.
+    `problems` lists what differs, in words (zh / en); empty when all holds."""
+    plan = plan_dict(row)
+    problems: list[str] = []
+    record = store.evidence_record(plan["evidence_seq"])
+    body = json.loads(record["body"] or "{}") if record is not None else {}
+    if record is None or record["kind"] != "patrol_plan":
+        problems.append(
+            f"证据记录 #{plan['evidence_seq']} 不是这份计划的记录 / its evidence record is missing"
+        )
+    else:
+        for key, value in (
+            ("seed", plan["seed"]),
+            ("schedule_sha256", plan["schedule_sha256"]),
+            ("moments_sha256", moments_digest(plan["moments"])),
+        ):
+            if body.get(key) != value:
+                problems.append(f"{key} 与证据记录不符 / {key} differs from its evidence record")
+    schedule = stored_schedule(store, dt.date.fromisoformat(plan["first_day"]))
+    redrawn: bool | None = None
+    same_method = body.get("method") == PLAN_METHOD
+    if schedule.sha256 == plan["schedule_sha256"] and same_method:
+        drawn = dt.datetime.fromisoformat(plan["drawn"])
+        again = draw_plan(schedule, plan["seed"], plan["per_day"], drawn.date(), None)
+        redrawn = _moment_dict(again, drawn) == plan["moments"]
+        if not redrawn:
+            problems.append(
+                "按种子重新抽取的时刻与记录不同 / drawn again from its seed, the moments differ"
+            )
+    return {
+        "id": plan["id"],
+        "method": body.get("method"),
+        "redrawn": redrawn,
+        "problems": problems,
+        "ok": not problems,
+    }
+
+
 def _moment_dict(plan: Plan, drawn: dt.datetime) -> list[dict[str, Any]]:
     out = []
     for m in plan.moments:
@@ -138,9 +192,8 @@ def current_plan(
         "last_day": last,
         "schedule_sha256": schedule.sha256,
         "moments": len(moments),
-        "moments_sha256": hashlib.sha256(
-            json.dumps(moments, ensure_ascii=False, sort_keys=True).encode()
-        ).hexdigest(),
+        "moments_sha256": moments_digest(moments),
+        "method": PLAN_METHOD,
     }
 
     def alongside(conn: Any, record: dict[str, Any]) -> int:
