@@ -288,3 +288,42 @@ def test_the_timer_runs_a_due_moment_and_stale_patrols_fail(tmp_path: Path, came
         assert len(p["frames"]) == 3 and p["plan_id"] == plan["id"]
         page = client.get("/sites", headers=inspector).text
         assert f"种子 {plan['seed']}" in page and SECRET not in page
+
+
+def test_cameras_added_and_taken_out_of_service_on_the_web(tmp_path: Path, camera: str) -> None:
+    with service(tmp_path / "data") as client:
+        inspector = bearer(client, "inspector")
+        inst = bearer(client, "inst_a")
+        schedule = (
+            "班级,培训机构,地点,摄像头,日期,时段\n"
+            f"{CLASS},{INSTITUTION_A},一楼教室,http://admin:{SECRET}@{camera}/room.ts,"
+            "2026-12-01,全天\n"
+        )
+        files = {"schedule": ("课表.csv", schedule.encode(), "text/csv")}
+        assert client.post("/api/sites/import", files=files, headers=inspector).status_code == 200
+        (site,) = client.get("/api/sites", headers=inspector).json()
+        url = f"/api/sites/{site['id']}/cameras"
+        new = {"url": f"rtsp://admin:{SECRET}@10.0.0.8:554/Streaming/101", "name": "后门"}
+        assert client.post(url, json=new, headers=inst).status_code == 403
+        res = client.post(url, json=new, headers=inspector)
+        assert res.status_code == 201 and SECRET not in res.text
+        added = res.json()
+        assert added["url"] == "rtsp://***@10.0.0.8:554/Streaming/101" and added["name"] == "后门"
+        bad = client.post(url, json={"url": "file:///etc/passwd"}, headers=inspector)
+        assert bad.status_code == 422 and "不是视频流地址" in bad.json()["detail"]
+        assert client.post("/api/sites/999/cameras", json=new, headers=inspector).status_code == 404
+
+        retire = f"/api/cameras/{added['id']}/retire"
+        assert client.post(retire, headers=inst).status_code == 403
+        res = client.post(retire, headers=inspector)
+        assert res.status_code == 200 and res.json()["retired_by"] == "inspector"
+        assert client.post(retire, headers=inspector).status_code == 409
+        res = client.post(f"/api/cameras/{added['id']}/patrols", json={}, headers=inspector)
+        assert res.status_code == 409 and "已停用" in res.json()["detail"]
+        login(client, "inspector")
+        page = client.get(f"/sites/{site['id']}").text
+        assert "已停用" in page and 'id="camera-add-form"' in page and SECRET not in page
+        # Added again: back in service.
+        assert client.post(url, json=new, headers=inspector).status_code == 201
+        shown = client.get(f"/api/sites/{site['id']}", headers=inspector).json()
+        assert [c["retired"] for c in shown["cameras"]] == [None, None]

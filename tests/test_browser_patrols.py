@@ -114,6 +114,22 @@ def test_inspector_patrols_a_live_camera_from_the_site_page(
         expect(page.locator("#plans")).to_contain_text("随机巡查计划")
         assert SECRET not in page.content()
 
+        # A camera added on the site page (shown without its password), then taken out of
+        # service: the page says so and offers no 立即巡查 for it.
+        page.go_back()
+        page.wait_for_url(f"{base}/sites/*")
+        page.fill("#camera-add-form input[name=url]", f"rtsp://admin:{SECRET}@10.0.0.8/101")
+        page.fill("#camera-add-form input[name=name]", "后门")
+        page.click("#camera-add-form button[type=submit]")
+        added = page.locator("section.camera", has_text="rtsp://***@10.0.0.8/101")
+        expect(added).to_be_visible()
+        expect(added.locator("form.patrol-now")).to_have_count(1)
+        page.once("dialog", lambda dialog: dialog.accept())
+        added.locator("button.camera-retire").click()
+        expect(added.locator(".camera-retired")).to_contain_text("已停用")
+        expect(added.locator("form.patrol-now")).to_have_count(0)
+        assert SECRET not in page.content()
+
         # An institution account is turned away from the patrol pages.
         other = browser.new_page(locale="zh-CN")
         collect_csp(other, refused)

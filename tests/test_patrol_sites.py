@@ -17,7 +17,12 @@ from tests.streams import serve_dir, silent_camera
 from tests.web_fixtures import free_port
 from video_audit.cli import main
 from video_audit.evidence import EvidenceLog
-from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
+from video_audit.patrol.schedule import (
+    CameraRetired,
+    PatrolRunner,
+    PatrolSettings,
+    import_schedule,
+)
 from video_audit.standard import load_profile
 from video_audit.store import Store
 
@@ -319,3 +324,48 @@ def test_a_plan_is_checked_against_its_record_and_drawn_again_from_its_seed(
     code, out, _ = _run(ws, "sites", "plan", "--check")
     assert code == 1
     assert "moments_sha256 与证据记录不符" in out and "按种子重新抽取的时刻与记录不同" in out
+
+
+def test_cameras_are_added_and_taken_out_of_service(tmp_path: Path, camera: str) -> None:
+    """A camera added to a site by hand; one taken out of service is never planned or
+    patrolled again, keeps its patrols, and comes back when added again."""
+    ws = tmp_path / "ws"
+    dead = free_port()
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "a.csv", camera, dead)))
+    code, out, _ = _run(ws, "sites", "list", "--format", "json")
+    sites = {s["name"]: s for s in json.loads(out)}
+    room = sites["一楼教室"]
+    (dead_cam,) = sites["二楼实训室"]["cameras"]
+
+    code, out, err = _run(
+        ws, "sites", "add-camera", str(room["id"]), f"rtsp://u:{SECRET}@10.9.9.9/2"
+    )
+    assert code == 0 and "rtsp://***@10.9.9.9/2" in out and SECRET not in out + err
+    for bad in ("file:///etc/passwd", "/srv/x.mp4", "rtsp://h/\x1b[2J"):
+        code, out, err = _run(ws, "sites", "add-camera", str(room["id"]), bad)
+        assert code == 2 and "不是视频流地址" in err and "\x1b" not in err
+    assert _run(ws, "sites", "add-camera", "999", "rtsp://h/1")[0] == 2
+
+    code, _, _ = _run(ws, "sites", "retire-camera", str(dead_cam["id"]))
+    assert code == 0
+    assert _run(ws, "sites", "retire-camera", str(dead_cam["id"]))[0] == 2  # already
+    code, out, _ = _run(ws, "sites", "list")
+    assert "已停用" in out
+    _run(ws, "patrol-run", "--now", f"{DAY}T00:01")
+    code, out, _ = _run(ws, "sites", "plan", "--format", "json")
+    (plan,) = json.loads(out)
+    assert plan["moments"] and {m["site"] for m in plan["moments"]} == {"一楼教室"}
+
+    store = Store(ws / "video-audit.sqlite")
+    try:
+        runner = PatrolRunner(
+            store, EvidenceLog(store, ws / "evidence"), ws, load_profile(), PatrolSettings()
+        )
+        with pytest.raises(CameraRetired):
+            runner.start(int(dead_cam["id"]), "王检查")
+    finally:
+        store.close()
+    # Imported again, the camera is back in service, and the next run draws a new plan.
+    _run(ws, "sites", "import", str(_schedule(tmp_path / "b.csv", camera, dead)))
+    code, out, _ = _run(ws, "patrol-run", "--now", f"{DAY}T00:02", "--format", "json")
+    assert json.loads(out)["plan"]["id"] != plan["id"]

@@ -32,7 +32,13 @@ from api.pages import page
 from video_audit.evidence import EvidenceLog
 from video_audit.findings import rule
 from video_audit.patrol.plan import ScheduleError
-from video_audit.patrol.schedule import PatrolRunner, PatrolSettings, import_schedule
+from video_audit.patrol.schedule import (
+    CameraRetired,
+    PatrolRunner,
+    PatrolSettings,
+    add_camera,
+    import_schedule,
+)
 from video_audit.patrol.views import class_patrols, patrol_view, plan_views, site_views
 from video_audit.patrol.words import attendance_summary, head_gap, measure_lines
 from video_audit.standard import Profile
@@ -241,6 +247,8 @@ def _site(store: Store, site_id: int, lang: str) -> dict[str, Any]:
                 "id": int(cam["id"]),
                 "name": cam["name"],
                 "url": cam["shown_url"],
+                "retired": cam["retired"],
+                "retired_by": cam["retired_by"],
                 "classes": classes,
                 "patrols": [patrol_json(patrol_view(r), lang) for r in rows],
             }
@@ -378,6 +386,10 @@ async def start_patrol(
         pid = await run_in_threadpool(desk.start_by_hand, camera_id, user.name, class_name)
     except KeyError:
         raise not_found() from None
+    except CameraRetired:
+        raise HTTPException(
+            409, "该摄像头已停用，不再巡查 / this camera is out of service"
+        ) from None
     except Busy:
         n = desk.settings.workers
         raise HTTPException(
@@ -386,6 +398,49 @@ async def start_patrol(
             headers={"Retry-After": str(int(desk.settings.seconds + desk.settings.timeout))},
         ) from None
     return {"id": pid, "url": f"/api/patrols/{pid}", "card_url": f"/patrols/{pid}/card"}
+
+
+class CameraRequest(BaseModel):
+    url: str = Field(min_length=1, max_length=2000, description="视频流地址 / the stream URL")
+    name: str = Field("", max_length=200, description="名称（可选）/ a name, if any")
+
+
+@router.post("/api/sites/{site_id}/cameras", status_code=201)
+def add_site_camera(
+    request: Request,
+    site_id: int,
+    body: CameraRequest,
+    user: Annotated[User, Depends(current_user)],
+) -> dict[str, Any]:
+    """给场所添加摄像头（或换密码、重新启用）；地址中的账号密码不回显 / add a camera to the site
+    (or give it a new password, or bring it back into service); answers its shown URL only."""
+    require_inspector(user)
+    store = service(request).store
+    try:
+        camera_id = add_camera(store, site_id, body.url, body.name, user.name)
+    except KeyError:
+        raise not_found() from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    cam = store.camera(camera_id)
+    assert cam is not None
+    return {"id": camera_id, "site_id": site_id, "name": cam["name"], "url": cam["shown_url"]}
+
+
+@router.post("/api/cameras/{camera_id}/retire")
+def retire_camera(
+    request: Request, camera_id: int, user: Annotated[User, Depends(current_user)]
+) -> dict[str, Any]:
+    """停用摄像头：巡查记录保留，之后的随机计划不再抽到 / take a camera out of service."""
+    require_inspector(user)
+    store = service(request).store
+    if store.camera(camera_id) is None:
+        raise not_found()
+    if not store.retire_camera(camera_id, user.name):
+        raise HTTPException(409, "该摄像头已停用 / this camera is out of service already")
+    cam = store.camera(camera_id)
+    assert cam is not None
+    return {"id": camera_id, "retired": cam["retired"], "retired_by": cam["retired_by"]}
 
 
 @router.get("/api/patrols/{patrol_id}")

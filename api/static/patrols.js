@@ -83,6 +83,49 @@
     watch(card.dataset.patrol);
   }
 
+  // The site page: add a camera (its URL is never shown back, only the shown one), take one
+  // out of service; the page is loaded again to show the cameras as they now are.
+  const post = (url, body) =>
+    fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token(), Accept: "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin",
+    });
+  const addForm = document.getElementById("camera-add-form");
+  if (addForm) {
+    const message = addForm.querySelector(".camera-message");
+    addForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      message.className = "camera-message";
+      const res = await post(`/api/sites/${addForm.dataset.site}/cameras`, {
+        url: addForm.elements.url.value,
+        name: addForm.elements.name.value,
+      });
+      const data = await res.json().catch(() => ({}));
+      if (res.status !== 201) {
+        message.className = "camera-message error";
+        message.textContent = detail(data, res.status);
+        return;
+      }
+      addForm.elements.url.value = "";
+      message.textContent = fill(words.added, data);
+      window.location.reload();
+    });
+  }
+  for (const button of document.querySelectorAll("button.camera-retire")) {
+    button.addEventListener("click", async () => {
+      if (!window.confirm(words.retire_confirm)) return;
+      const res = await post(`/api/cameras/${button.dataset.camera}/retire`, {});
+      if (res.ok) {
+        window.location.reload();
+      } else {
+        const data = await res.json().catch(() => ({}));
+        button.textContent = detail(data, res.status);
+      }
+    });
+  }
+
   const importForm = document.getElementById("sites-import-form");
   if (importForm) {
     const out = document.getElementById("sites-import-result");

@@ -60,6 +60,47 @@ def import_(schedule: Path, by: str | None, data: Path | None, fmt: str, lang: s
     sys.exit(1 if errors else 0)
 
 
+@sites.command("add-camera")
+@click.argument("site_id", type=int)
+@click.argument("url")
+@click.option("--name", default="", help="名称 / a name")
+@click.option("--by", default=None, help="操作人（默认当前用户）/ who adds it")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def add_camera_(
+    site_id: int, url: str, name: str, by: str | None, data: Path | None, lang: str
+) -> None:
+    """给场所添加摄像头（同一地址换密码、重新启用）；只显示隐去账号密码的地址。"""
+    from video_audit.patrol.schedule import add_camera
+
+    with workspace_store(data, create=False, lang=lang) as (_, store, _said):
+        try:
+            camera_id = add_camera(store, site_id, url, name, by or getpass.getuser())
+        except KeyError:
+            fail(f"场所 #{site_id} 不存在 / no site {site_id}")
+        except ValueError as exc:
+            fail(str(exc))
+        cam = store.camera(camera_id)
+    assert cam is not None
+    click.echo(f"摄像头 #{camera_id} {cam['shown_url']}" if lang == "zh" else
+               f"camera #{camera_id} {cam['shown_url']}")  # fmt: skip
+
+
+@sites.command("retire-camera")
+@click.argument("camera_id", type=int)
+@click.option("--by", default=None, help="操作人（默认当前用户）/ who retires it")
+@data_option
+@click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
+def retire_camera_(camera_id: int, by: str | None, data: Path | None, lang: str) -> None:
+    """停用摄像头：巡查记录保留，随机计划不再抽到（再次添加同一地址即重新启用）。"""
+    with workspace_store(data, create=False, lang=lang) as (_, store, _said):
+        if store.camera(camera_id) is None:
+            fail(f"摄像头 #{camera_id} 不存在 / no camera {camera_id}")
+        if not store.retire_camera(camera_id, by or getpass.getuser()):
+            fail(f"摄像头 #{camera_id} 已停用 / camera {camera_id} is out of service already")
+    click.echo(f"摄像头 #{camera_id} 已停用" if lang == "zh" else f"camera #{camera_id} retired")
+
+
 @sites.command("list")
 @data_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -82,6 +123,8 @@ def list_(data: Path | None, fmt: str, lang: str) -> None:
             last = cam["last_patrol"]
             said = _last_text(last, zh) if last else ("未巡查" if zh else "never patrolled")
             camera = "摄像头" if zh else "camera"
+            if cam["retired"]:
+                said = ("已停用  " if zh else "out of service  ") + said
             click.echo(f"    {camera} #{cam['id']} {cam['url']}    {said}")
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from video_audit.evidence import EvidenceLog
+from video_audit.naming import visible
 from video_audit.patrol.plan import (
     PLAN_METHOD,
     Plan,
@@ -29,7 +30,7 @@ from video_audit.patrol.plan import (
     draw_plan,
     read_schedule,
 )
-from video_audit.patrol.stream import public_url, scrub
+from video_audit.patrol.stream import is_stream_url, public_url, scrub
 from video_audit.patrol.views import plan_dict
 from video_audit.standard import Profile, section_values
 from video_audit.store import Store
@@ -84,7 +85,7 @@ def import_schedule(store: Store, path: Path, by: str) -> tuple[Imported, list[s
 def stored_schedule(store: Store, first: dt.date | None = None) -> Schedule:
     """The workspace's sessions from FIRST on as a Schedule: each session's row is its id, its
     camera the shown URL; the digest is over what a plan depends on."""
-    rows = store.site_sessions(first.isoformat() if first else None)
+    rows = store.site_sessions(first.isoformat() if first else None, in_service=True)
     sessions = [
         Session(
             row=int(r["id"]),
@@ -217,6 +218,25 @@ def current_plan(
     return plan_dict(standing) if standing is not None else None
 
 
+class CameraRetired(Exception):
+    """The camera is out of service (停用): it is not patrolled."""
+
+
+def add_camera(store: Store, site_id: int, url: str, name: str, by: str) -> int:
+    """A camera for a registered site (a network stream URL; ValueError says why not)."""
+    site = store.site(site_id)
+    if site is None:
+        raise KeyError(site_id)
+    url = url.strip()
+    if not is_stream_url(url) or visible(url) != url:
+        raise ValueError(
+            f"“{visible(public_url(url))}”不是视频流地址（应为 rtsp://、http(s)://、rtmp:// 等）"
+            " / not a stream URL (rtsp, http(s), rtmp, srt)"
+        )
+    shown = public_url(url)
+    return store.add_camera(site["institution"], site["name"], url, shown, visible(name), by)
+
+
 class _DrawnMeanwhile(Exception):
     """The same plan was drawn by another process while this one drew it."""
 
@@ -283,6 +303,8 @@ class PatrolRunner:
         camera = self.store.camera(camera_id)
         if camera is None:
             raise KeyError(camera_id)
+        if camera["retired"]:
+            raise CameraRetired(camera_id)
         found = class_folder(self.store, self.root / "classes", camera["institution"], class_name)
         return self.store.start_patrol(
             camera_id, by, class_name, found[0] if found else None, plan_id, moment, due

@@ -86,6 +86,7 @@ def site_views(store: Store, institution: str | None = None) -> list[dict[str, A
                     "id": int(cam["id"]),
                     "name": cam["name"],
                     "url": cam["shown_url"],
+                    "retired": cam["retired"],
                     "last_patrol": patrol_view(last) if last is not None else None,
                 }
             )

@@ -339,6 +339,14 @@ CREATE INDEX IF NOT EXISTS patrols_started ON patrols(started);
 """
 
 
+def _cameras_retired(conn: sqlite3.Connection) -> None:
+    """A camera taken out of service (停用): kept with its patrols, never planned again."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(cameras)")}
+    for name in ("retired", "retired_by"):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE cameras ADD COLUMN {name} TEXT")
+
+
 def _class_list(conn: sqlite3.Connection) -> None:
     """What the class list searches, filters and sorts by (video_audit/store/class_index.py),
     with its indexes; filled in from each class's latest finished audit stored before."""
@@ -390,6 +398,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "web service: the class list's search, filters and indexes", _class_list),
     Migration(10, "spot-check results", _script(_SPOTCHECK_RESULTS)),
     Migration(11, "live patrol: sites, cameras, sessions, plans, patrols", _script(_PATROL)),
+    Migration(12, "live patrol: cameras taken out of service", _cameras_retired),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -16,7 +16,7 @@ from typing import Any
 from video_audit.store.base import now
 from video_audit.store.db import Database
 
-CAMERA_COLUMNS = "c.id, c.site_id, c.name, c.shown_url, c.created"
+CAMERA_COLUMNS = "c.id, c.site_id, c.name, c.shown_url, c.created, c.retired, c.retired_by"
 PATROL_STATES = ("running", "done", "failed", "missed")
 
 
@@ -76,8 +76,11 @@ class Patrols(Database):
             "SELECT id, url FROM cameras WHERE site_id = ? AND shown_url = ?", (site_id, shown)
         ).fetchone()
         if row is not None:
-            if row[1] != url:
-                conn.execute("UPDATE cameras SET url = ? WHERE id = ?", (url, row[0]))
+            # Named again (a schedule, the site page): in service again, with this URL.
+            conn.execute(
+                "UPDATE cameras SET url = ?, retired = NULL, retired_by = NULL WHERE id = ?",
+                (url, row[0]),
+            )
             return int(row[0]), False
         cur = conn.execute(
             "INSERT INTO cameras (site_id, name, shown_url, url, created) VALUES (?, ?, ?, ?, ?)",
@@ -156,6 +159,19 @@ class Patrols(Database):
             (camera_id,),
         )
 
+    def retire_camera(self, camera_id: int, by: str) -> bool:
+        """Take a camera out of service (its patrols stay; no plan draws it again); False
+        when there is no such camera in service."""
+
+        def retire(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "UPDATE cameras SET retired = ?, retired_by = ? WHERE id = ? AND retired IS NULL",
+                (now(), by, camera_id),
+            )
+            return cur.rowcount == 1
+
+        return self.write(retire)
+
     def camera_url(self, camera_id: int) -> str | None:
         """The stream URL with its credentials: for the patrol only, never to show or log."""
         row = self.read_one("SELECT url FROM cameras WHERE id = ?", (camera_id,))
@@ -173,12 +189,19 @@ class Patrols(Database):
     # -- sessions and plans ------------------------------------------------------------------
 
     def site_sessions(
-        self, first: str | None = None, last: str | None = None, site_id: int | None = None
+        self,
+        first: str | None = None,
+        last: str | None = None,
+        site_id: int | None = None,
+        in_service: bool = False,
     ) -> list[sqlite3.Row]:
-        """Sessions with their site and camera (shown URL), by date and start."""
+        """Sessions with their site and camera (shown URL), by date and start; IN_SERVICE:
+        only those whose camera is in service (what plans are drawn over)."""
         clauses, params = _filters(
             ("ss.date >= ?", first), ("ss.date <= ?", last), ("ss.site_id = ?", site_id)
         )
+        if in_service:
+            clauses.append("c.retired IS NULL")
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return self.read(
             "SELECT ss.id, ss.site_id, ss.camera_id, ss.class_name, ss.date, ss.start, ss.end, "
