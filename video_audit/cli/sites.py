@@ -27,7 +27,8 @@ def sites() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def import_(schedule: Path, by: str | None, data: Path | None, fmt: str, lang: str) -> None:
-    """导入课表（CSV/XLSX/XLS）：场所、摄像头、课次（0 正常，1 有无法识别的行，2 无法运行）。"""
+    """导入课表（CSV/XLSX/XLS）：场所、摄像头、课次 / import a class schedule: sites, cameras,
+    sessions (0 ok, 1 rows that cannot be used, 2 cannot run)."""
     from video_audit.patrol.plan import ScheduleError
     from video_audit.patrol.schedule import import_schedule
 
@@ -70,7 +71,8 @@ def import_(schedule: Path, by: str | None, data: Path | None, fmt: str, lang: s
 def add_camera_(
     site_id: int, url: str, name: str, by: str | None, data: Path | None, lang: str
 ) -> None:
-    """给场所添加摄像头（同一地址换密码、重新启用）；只显示隐去账号密码的地址。"""
+    """给场所添加摄像头（同一地址换密码、重新启用）/ add a camera to a site (credentials never
+    shown; the same URL with a new password replaces the old, and brings it back in service)."""
     from video_audit.patrol.schedule import add_camera
 
     with workspace_store(data, create=False, lang=lang) as (_, store, _said):
@@ -92,7 +94,8 @@ def add_camera_(
 @data_option
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def retire_camera_(camera_id: int, by: str | None, data: Path | None, lang: str) -> None:
-    """停用摄像头：巡查记录保留，随机计划不再抽到（再次添加同一地址即重新启用）。"""
+    """停用摄像头：巡查记录保留，随机计划不再抽到 / take a camera out of service (its patrols
+    kept; adding the same URL again brings it back)."""
     with workspace_store(data, create=False, lang=lang) as (_, store, _said):
         if store.camera(camera_id) is None:
             fail(f"摄像头 #{camera_id} 不存在 / no camera {camera_id}")
@@ -106,7 +109,7 @@ def retire_camera_(camera_id: int, by: str | None, data: Path | None, lang: str)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def list_(data: Path | None, fmt: str, lang: str) -> None:
-    """列出场所、摄像头（不显示账号密码）及其最近一次巡查。"""
+    """列出场所、摄像头（不显示账号密码）及其最近一次巡查 / sites, cameras, last patrols."""
     from video_audit.patrol.views import site_views
 
     with workspace_store(data, create=False, lang=lang) as (_, store, _said):
@@ -156,8 +159,9 @@ def _last_text(last: dict[str, Any], zh: bool) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def plan_(check: bool, data: Path | None, fmt: str, lang: str) -> None:
-    """显示随机巡查计划：种子、抽取时间、每个时刻及其巡查结果（事后出示、复核；--check 核对，
-    0 一致，1 有不符）。"""
+    """随机巡查计划：种子、抽取时间、每个时刻及其巡查结果 / the random patrol plans, their
+    seeds and moments with each one's patrol (--check: against the evidence record and drawn
+    again from the seed; 0 as drawn, 1 differs)."""
     from video_audit.patrol.schedule import check_plan
     from video_audit.patrol.views import plan_views
 
@@ -231,14 +235,20 @@ def _check_text(found: dict[str, Any], zh: bool) -> str:
     default=None,
     help="按此时刻运行（默认现在）/ run as of this time",
 )
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="同时巡查的摄像头数")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="同时巡查的摄像头数（默认标准配置 [patrol] workers）/ cameras read at once",
+)
 @data_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--lang", type=LANGS, default=default_lang, show_default="zh")
 def patrol_run(
     at: dt.datetime | None, workers: int | None, data: Path | None, fmt: str, lang: str
 ) -> None:
-    """运行到期的随机巡查（供 cron / systemd 定时调用；0 正常，1 有巡查失败，2 无法运行）。"""
+    """运行到期的随机巡查（供 cron / systemd 定时调用）/ run the random patrols now due (for
+    cron or a systemd timer; 0 ok, 1 a patrol did not pass, 2 cannot run)."""
     import dataclasses
 
     from video_audit.evidence import EvidenceKeyError, EvidenceLog
