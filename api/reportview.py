@@ -26,12 +26,16 @@ MOMENTS_SHOWN = 8
 
 
 def finding_moments(finding: dict[str, Any]) -> list[dict[str, Any]]:
-    """The clip times a finding names, for links to the player: stretches (QA03/QA04) as
-    {t, end}, events (QA06) and worst frames (QA01/QA02) as {t}; QA07 (the recording time, read
-    where the clip begins) its start. Each with a label for people (5:00–6:39, 5:00)."""
+    """The clip times a finding names, for links to the player: stretches (QA03/QA04) and the
+    reused stretch (QA05) as {t, end}, events (QA06) and worst frames (QA01/QA02) as {t}; QA07
+    (the recording time, read where the clip begins) its start. Each with a label for people
+    (5:00–6:39, 5:00)."""
     details = finding.get("details") or {}
     spans: list[tuple[float, float | None]] = []
-    for pair in details.get("stretches") or []:
+    pairs = list(details.get("stretches") or [])
+    if isinstance(details.get("span_seconds"), list | tuple):
+        pairs.append(details["span_seconds"])
+    for pair in pairs:
         if isinstance(pair, list | tuple) and len(pair) == 2:
             spans.append((float(pair[0]), float(pair[1])))
     for event in details.get("events") or []:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from api.reportview import finding_moments
 from tests.conftest import PREFIX
 from tests.test_picture_clips import (
     Footage,
@@ -21,6 +22,7 @@ from tests.test_picture_clips import (
 from video_audit.media.frames import Sampling, sample_clip
 from video_audit.picture.fingerprints import Fingerprint, ReuseRules, match
 from video_audit.picture.measures import PictureConfig, PictureSink
+from video_audit.rules.format import clock
 from video_audit.store.fingerprints import FingerprintStore
 
 ROLL = Footage(seconds=10, fps=5, seed=7)
@@ -62,6 +64,11 @@ def test_roll_clip_2_is_clip_1_again(tmp_path: Path, profile: Path, copy: Footag
         other = ROLL1 if f.path.endswith(ROLL2) else ROLL2
         assert str(f.details["other"]).endswith(other)
         assert abs(float(f.details["offset"])) <= 0.6
+        # The reused stretch in seconds, for the player's link (shown as the message's span).
+        start, end = f.details["span_seconds"]
+        assert 0 <= start < end and f.details["start"] == clock(start)
+        link = finding_moments(f.to_dict("zh"))
+        assert [(m["t"], m["end"]) for m in link] == [(start, end)]
 
 
 def test_two_rolls_of_one_room_are_not_reuse(tmp_path: Path, profile: Path) -> None:

@@ -324,6 +324,7 @@ def _reversed(found: Match) -> Match:
 
 def _where(found: Match) -> dict[str, Any]:
     return {
+        "span_seconds": [round(found.start, 2), round(found.end, 2)],  # the player's link
         "start": clock(found.start),
         "end": clock(found.end),
         "other_start": clock(max(0.0, found.start + found.offset)),
