@@ -4,6 +4,7 @@ stored, shown on the class page, and signed into the evidence log, where an edit
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from api.routes.spotchecks import propose
 from tests.web_fixtures import bearer, service, upload_folder, wait_audit, write_small_class
@@ -142,3 +144,34 @@ def _records(data: Path, kind: str) -> list[dict[str, Any]]:
         conn.row_factory = sqlite3.Row
         rows = conn.execute("SELECT * FROM evidence WHERE kind = ? ORDER BY seq", (kind,))
         return [dict(r) for r in rows]
+
+
+def test_served_reports_carry_the_spot_checks_and_their_results(world: dict[str, Any]) -> None:
+    client, h = world["client"], world["h"]
+    base = f"/api/classes/{world['id']}/spotchecks"
+    spot = client.post(base, json={"count": 2, "seed": 31}, headers=h).json()
+    url = f"{base}/{spot['id']}/results"
+    note = "教室里只有三个人"
+    client.post(url, json={"moment": 0, "result": "abnormal", "note": note}, headers=h)
+    audit = client.get(f"/api/classes/{world['id']}", headers=h).json()["audit"]
+    report = f"/api/audits/{audit['id']}/report"
+
+    (cls,) = client.get(f"{report}.json", headers=h).json()["classes"]
+    mine = next(s for s in cls["spotchecks"] if s["id"] == spot["id"])
+    assert mine["seed"] == 31 and mine["results"][0]["note"] == note
+    assert mine["results"][1] is None
+
+    page = client.get(f"{report}.html", headers=h).text
+    assert "<h3>随机抽查</h3>" in page and note in page and "未记录" in page
+    assert f"抽查 #{spot['id']}：" in page and "种子 31" in page
+    assert "<h3>Spot-checks</h3>" in client.get(f"{report}.html?lang=en", headers=h).text
+
+    book = load_workbook(io.BytesIO(client.get(f"{report}.xlsx", headers=h).content))
+    cells = [c for row in book["随机抽查"].iter_rows(values_only=True) for c in row if c]
+    assert note in cells and "异常" in cells and "未记录" in cells
+
+    # An institution's own download has none of it.
+    institution = bearer(client, "inst_a")
+    assert (
+        "spotchecks" not in client.get(f"{report}.json", headers=institution).json()["classes"][0]
+    )

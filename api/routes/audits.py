@@ -16,6 +16,7 @@ from api.context import Service, class_path, current_user, not_found, service, v
 from api.redact import PathScrubber
 from api.reportview import with_decisions
 from api.routes.ledger import ledger_profile
+from api.routes.spotchecks import spotcheck_views
 
 router = APIRouter(tags=["audits"])
 FACE_NAME = re.compile(r"[0-9a-f]{8,64}\.jpg")
@@ -121,14 +122,18 @@ def audit_report(
     # A stored HTML report is a document of its own (inline styles), shown in a sandbox.
     headers = {"Content-Security-Policy": REPORT_CSP} if fmt == "html" else None
     decided = bool(svc.store.class_decisions(row["class_id"]))
-    # Inspectors see the class's live patrols beside the disc audit (institutions never do).
+    # Inspectors see the class's live patrols and spot-checks beside the disc audit
+    # (institutions never do).
     patrols = _patrols(svc, cls) if user.sees_all and cls is not None else []
-    if not user.sees_all or decided or patrols:  # institutions: no server paths; decisions
+    spots = spotcheck_views(svc, int(row["class_id"])) if user.sees_all else []
+    if not user.sees_all or decided or patrols or spots:  # institutions: no server paths
         data = path.read_bytes()
         if decided:  # the stored files stay as the audit wrote them
             data = _decided(svc, row, fmt, lang, data)
         if patrols:
             data = _with_patrols(svc, row, fmt, lang, data, patrols)
+        if spots:
+            data = _with_spotchecks(svc, row, fmt, lang, data, spots)
         if not user.sees_all:
             data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(data, fmt)
         filename = quote(f"{stem}.{fmt}")
@@ -206,6 +211,26 @@ def _with_patrols(
         page = live.with_patrols_html(data.decode("utf-8"), report, patrols, ratio, lang, image_of)
         return page.encode("utf-8")
     return live.with_patrols_xlsx(data, report, patrols, ratio, lang)
+
+
+def _with_spotchecks(
+    svc: Service, row: Any, fmt: str, lang: str, data: bytes, spots: list[dict[str, Any]]
+) -> bytes:
+    """A report (as served so far: DATA) with the class's spot-checks and their results."""
+    from video_audit.report import spotchecks
+
+    if fmt == "json":
+        report = spotchecks.with_spotchecks_json(json.loads(data), spots)
+        return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    if fmt == "html":
+        name = json.loads(row["files"] or "{}").get(f"json-{lang}")
+        stored = svc.reports_dir / str(row["id"]) / name if name else None
+        if stored is None or not stored.is_file():
+            return data
+        report = json.loads(stored.read_bytes())
+        page = spotchecks.with_spotchecks_html(data.decode("utf-8"), report, spots, lang)
+        return page.encode("utf-8")
+    return spotchecks.with_spotchecks_xlsx(data, spots, lang)
 
 
 @router.get("/api/audits/{audit_id}/faces/{name}")
