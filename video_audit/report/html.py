@@ -227,6 +227,21 @@ def render(report: AuditReport, lang: str = "zh", faces: bool = True) -> str:
     )
 
 
+def after_attendance(page: str, classes: int, name: str, fragment: str) -> str:
+    """PAGE with FRAGMENT as section NAME after each of its CLASSES' attendance (replacing
+    that section when an earlier serving added it); a page without the marks stays as it is."""
+    for i in range(classes):
+        end = f"<!-- /attendance:{i} -->"
+        begin_s, end_s = f"<!-- {name}:{i} -->", f"<!-- /{name}:{i} -->"
+        if begin_s in page and end_s in page:
+            head, rest = page.split(begin_s, 1)
+            page = head + rest.split(end_s, 1)[1]
+        if end in page:
+            head, tail = page.split(end, 1)
+            page = f"{head}{end}\n{begin_s}\n{fragment}{end_s}{tail}"
+    return page
+
+
 def with_attendance(
     page: str, data: Mapping[str, Any], lang: str, faces_dir: Path | None = None
 ) -> str:

@@ -68,7 +68,7 @@ def with_patrols_html(
 ) -> str:
     """A stored HTML report with the patrols' section after each class's attendance (replacing
     one added before); a page written before attendance was marked is returned as it is."""
-    from video_audit.report.html import _environment
+    from video_audit.report.html import _environment, after_attendance
 
     rows = patrol_rows(patrols, lang)
     for row in rows:
@@ -86,16 +86,7 @@ def with_patrols_html(
             W=lambda key, **params: word(lang, key, **params),
         )
     )
-    for i in range(len(report.get("classes") or [])):
-        end = f"<!-- /attendance:{i} -->"
-        begin_p, end_p = f"<!-- patrols:{i} -->", f"<!-- /patrols:{i} -->"
-        if begin_p in page and end_p in page:
-            head, rest = page.split(begin_p, 1)
-            page = head + rest.split(end_p, 1)[1]
-        if end in page:
-            head, tail = page.split(end, 1)
-            page = f"{head}{end}\n{begin_p}\n{fragment}{end_p}{tail}"
-    return page
+    return after_attendance(page, len(report.get("classes") or []), "patrols", fragment)
 
 
 def with_patrols_xlsx(

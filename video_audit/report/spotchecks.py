@@ -65,7 +65,7 @@ def with_spotchecks_html(page: str, report: dict[str, Any], spots: list[dict[str
                          lang: str) -> str:  # fmt: skip
     """A stored HTML report with the spot-checks' section after each class's attendance
     (replacing one added before); a page without the attendance marks stays as it is."""
-    from video_audit.report.html import _environment
+    from video_audit.report.html import _environment, after_attendance
 
     views = [{"line": _line(s, lang), "rows": spot_rows(s, lang)} for s in spots]
     fragment = (
@@ -73,16 +73,7 @@ def with_spotchecks_html(page: str, report: dict[str, Any], spots: list[dict[str
         .get_template("class_spotchecks.html.j2")
         .render(spots=views, T=lambda key, **params: t(lang, key, **params))
     )
-    for i in range(len(report.get("classes") or [])):
-        end = f"<!-- /attendance:{i} -->"
-        begin_s, end_s = f"<!-- spotchecks:{i} -->", f"<!-- /spotchecks:{i} -->"
-        if begin_s in page and end_s in page:
-            head, rest = page.split(begin_s, 1)
-            page = head + rest.split(end_s, 1)[1]
-        if end in page:
-            head, tail = page.split(end, 1)
-            page = f"{head}{end}\n{begin_s}\n{fragment}{end_s}{tail}"
-    return page
+    return after_attendance(page, len(report.get("classes") or []), "spotchecks", fragment)
 
 
 def with_spotchecks_xlsx(workbook: bytes, spots: list[dict[str, Any]], lang: str) -> bytes:
