@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.web_fixtures import CLI, PASSWORD, PREFIX_A, serving, write_small_class
+from tests.web_fixtures import (
+    PASSWORD,
+    PREFIX_A,
+    add_accounts,
+    serving,
+    write_small_class,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,26 +40,6 @@ ARGS = [
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium (CI installs Debian's chromium)"
 )
-
-
-def _cli(*args: str, stdin: str | None = None, env: dict[str, str]) -> None:
-    subprocess.run(
-        [*CLI, *args],
-        input=stdin,
-        text=True,
-        check=True,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
-
-
-def add_accounts(env: dict[str, str], *accounts: tuple[str, str, str | None]) -> None:
-    """`video-audit users add` for each (name, role, institution or None), as docs/web.md says."""
-    for name, role, institution in accounts:
-        extra = ["--institution", institution] if institution else []
-        _cli("users", "add", name, "--role", role, *extra, "--password-stdin",
-             stdin=PASSWORD + "\n", env=env)  # fmt: skip
 
 
 def log_in(page: Any, base: str, name: str) -> None:
@@ -78,16 +63,7 @@ def collect_csp(page: Any, refused: list[str]) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("svc") / "data"
     env = {**os.environ, "VIDEO_AUDIT_DATA": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
-    _cli(
-        "users",
-        "add",
-        "王检查",
-        "--role",
-        "inspector",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-        env=env,
-    )
+    add_accounts(env, ("王检查", "inspector", None))
     with serving([], data.parent, env) as (base, _):
         yield base
 

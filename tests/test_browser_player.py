@@ -7,15 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, ROOT, _until, collect_csp, log_in
-from tests.web_fixtures import CLI, PASSWORD, PREFIX_A, serving
+from tests.test_browser import ARGS, CHROMIUM, _until, collect_csp, log_in
+from tests.web_fixtures import PREFIX_A, add_accounts, serving
 from video_audit.samples.discs import CHINA, ClipSpec, write_clip
 
 pytestmark = pytest.mark.skipif(
@@ -28,15 +27,7 @@ DAY = "6月3日"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("svc") / "data"
     env = {**os.environ, "VIDEO_AUDIT_DATA": str(data), "VIDEO_AUDIT_AUDIT_WORKERS": "1"}
-    subprocess.run(
-        [*CLI, "users", "add", "王检查", "--role", "inspector", "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
+    add_accounts(env, ("王检查", "inspector", None))
     with serving([], data.parent, env) as (base, _):
         yield base
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.web_fixtures import CLI, PASSWORD, serving, zip_folder
+from tests.web_fixtures import CLI, PASSWORD, add_accounts, serving, zip_folder
 from video_audit.audit import run_audit
 from video_audit.cli import time_left
 from video_audit.context import Estimate, ProgressState
@@ -205,18 +205,6 @@ def test_cli_bar_on_a_terminal_quiet_with_quiet_or_piped(tmp_path: Path) -> None
 
 
 # --- the web -------------------------------------------------------------------------------
-def add_inspector(data: Path, env: dict[str, str]) -> None:
-    subprocess.run(
-        [*CLI, "users", "add", "王检查", "--role", "inspector", "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-    )
-
-
 def slow_service_env(tmp_path: Path) -> dict[str, str]:
     """A service's environment: one worker, the slow profile, one clip decoded at a time."""
     data = tmp_path / "data"
@@ -227,7 +215,7 @@ def slow_service_env(tmp_path: Path) -> dict[str, str]:
         "VIDEO_AUDIT_STANDARD": str(slow_profile(tmp_path)),
         "VIDEO_AUDIT_FRAME_THREADS": "1",
     }
-    add_inspector(data, env)
+    add_accounts(env, ("王检查", "inspector", None))
     return env
 
 

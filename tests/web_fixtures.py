@@ -32,6 +32,23 @@ PASSWORD = "correct horse battery"
 CLI = [sys.executable, "-m", "video_audit.cli"]
 
 
+def add_accounts(env: dict[str, str], *accounts: tuple[str, str, str | None]) -> None:
+    """`video-audit users add` for each (name, role, institution or None), as docs/web.md says,
+    in the workspace ENV names (all with PASSWORD)."""
+    root = Path(__file__).resolve().parents[1]
+    for name, role, institution in accounts:
+        extra = ["--institution", institution] if institution else []
+        subprocess.run(
+            [*CLI, "users", "add", name, "--role", role, *extra, "--password-stdin"],
+            input=PASSWORD + "\n",
+            text=True,
+            check=True,
+            env=env,
+            cwd=root,
+            capture_output=True,
+        )
+
+
 def free_port() -> int:
     """A loopback port nobody listens on now."""
     with socket.socket() as s:

@@ -18,6 +18,25 @@ function el(tag, props, ...children) {
   return node;
 }
 
+// A call to the service with the page's CSRF token: BODY as JSON, or FormData as it is. Its
+// answer, or an Error with the service's reason (FALLBACK when it gave none) and the status.
+async function callJSON(method, url, body, fallback) {
+  const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
+  if (body && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
+  const res = await fetch(url, {
+    method,
+    headers,
+    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+    credentials: "same-origin",
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || "");
+    throw new Error(`${detail || fallback} (${res.status})`);
+  }
+  return data;
+}
+
 async function postJSON(url, body) {
   const res = await fetch(url, {
     method: "POST",

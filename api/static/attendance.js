@@ -25,20 +25,7 @@
     return el("figure", {}, img, caption ? el("figcaption", { textContent: caption }) : null);
   }
 
-  async function call(method, url, body) {
-    const res = await fetch(url, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), Accept: "application/json" },
-      body: body ? JSON.stringify(body) : undefined,
-      credentials: "same-origin",
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || "");
-      throw new Error(`${detail || words.error} (${res.status})`);
-    }
-    return data;
-  }
+  const call = (method, url, body) => callJSON(method, url, body, words.error);
 
   function decisionLine(person) {
     const d = person.decision;

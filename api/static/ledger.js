@@ -18,22 +18,7 @@
   let shown = null;
   let busy = false;
 
-  async function call(method, url, body) {
-    const headers = { "X-CSRF-Token": csrf(), Accept: "application/json" };
-    if (body && !(body instanceof FormData)) headers["Content-Type"] = "application/json";
-    const res = await fetch(url, {
-      method,
-      headers,
-      body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-      credentials: "same-origin",
-    });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      const detail = typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || "");
-      throw new Error(`${detail || words.error} (${res.status})`);
-    }
-    return data;
-  }
+  const call = (method, url, body) => callJSON(method, url, body, words.error);
 
   function percent(rate) {
     return rate == null ? "—" : `${Math.round(rate * 1000) / 10}%`;

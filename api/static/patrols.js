@@ -7,7 +7,6 @@
 
 (() => {
   const words = JSON.parse(document.getElementById("patrol-i18n")?.textContent || "{}");
-  const token = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const fill = (text, params) => String(text || "").replace(/\{(\w+)\}/g, (_, k) => String(params[k] ?? ""));
   const detail = (data, status) => (typeof data.detail === "string" ? data.detail : `${words.error} (${status})`);
 
@@ -57,7 +56,7 @@
       try {
         const res = await fetch(`/api/cameras/${camera}/patrols`, {
           method: "POST",
-          headers: { "Content-Type": "application/json", "X-CSRF-Token": token(), Accept: "application/json" },
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), Accept: "application/json" },
           body: JSON.stringify({ class_name: picked ? picked.value : "" }),
           credentials: "same-origin",
         });
@@ -88,7 +87,7 @@
   const post = (url, body) =>
     fetch(url, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": token(), Accept: "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf(), Accept: "application/json" },
       body: JSON.stringify(body),
       credentials: "same-origin",
     });
@@ -136,7 +135,7 @@
       try {
         const res = await fetch("/api/sites/import", {
           method: "POST",
-          headers: { "X-CSRF-Token": token(), Accept: "application/json" },
+          headers: { "X-CSRF-Token": csrf(), Accept: "application/json" },
           body: new FormData(importForm),
           credentials: "same-origin",
         });
