@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -128,12 +129,8 @@ def audit_report(
     spots = spotcheck_views(svc, int(row["class_id"])) if user.sees_all else []
     if not user.sees_all or decided or patrols or spots:  # institutions: no server paths
         data = path.read_bytes()
-        if decided:  # the stored files stay as the audit wrote them
-            data = _decided(svc, row, fmt, lang, data)
-        if patrols:
-            data = _with_patrols(svc, row, fmt, lang, data, patrols)
-        if spots:
-            data = _with_spotchecks(svc, row, fmt, lang, data, spots)
+        if decided or patrols or spots:  # the stored files stay as the audit wrote them
+            data = _served(svc, row, fmt, lang, data, decided, patrols, spots)
         if not user.sees_all:
             data = PathScrubber(svc.workspace.root, svc.uploads.classes).report_file(data, fmt)
         filename = quote(f"{stem}.{fmt}")
@@ -154,11 +151,32 @@ def audit_report(
     )
 
 
-def _decided(svc: Any, row: Any, fmt: str, lang: str, data: bytes) -> bytes:
-    """A stored report with the class's attendance decisions applied, in any format: JSON as
-    served, the HTML report's and the workbook's attendance made again from it."""
+def _served(
+    svc: Service,
+    row: Any,
+    fmt: str,
+    lang: str,
+    data: bytes,
+    decided: bool,
+    patrols: list[dict[str, Any]],
+    spots: list[dict[str, Any]],
+) -> bytes:
+    """A stored report file (DATA) as served: the class's attendance decisions applied, and
+    for inspectors its live patrols (with the live head count against the face rolls) and
+    spot-checks added. JSON is changed as it is; the HTML page and the workbook are made again
+    where they show these, from the report's JSON read once (the audit's JSON in LANG)."""
+    from video_audit.report import patrols as live
+    from video_audit.report import spotchecks
+
+    ratio = float(ledger_profile().section("patrol").get("head_gap_ratio", 0.3))
     if fmt == "json":
-        report = with_decisions(svc, row, json.loads(data))
+        report = json.loads(data)
+        if decided:
+            report = with_decisions(svc, row, report)
+        if patrols:
+            report = live.with_patrols_json(report, patrols, ratio, lang)
+        if spots:
+            report = spotchecks.with_spotchecks_json(report, spots)
         return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
     name = json.loads(row["files"] or "{}").get(f"json-{lang}")
     folder = svc.reports_dir / str(row["id"])
@@ -166,71 +184,46 @@ def _decided(svc: Any, row: Any, fmt: str, lang: str, data: bytes) -> bytes:
         return data
     report = with_decisions(svc, row, json.loads((folder / name).read_bytes()))
     if fmt == "html":
-        from video_audit.report.html import with_attendance as html_attendance
+        from video_audit.report.html import with_attendance
 
-        page = html_attendance(data.decode("utf-8"), report, lang, folder / "faces")
+        page = data.decode("utf-8")
+        if decided:
+            page = with_attendance(page, report, lang, folder / "faces")
+        if patrols:
+            page = live.with_patrols_html(page, report, patrols, ratio, lang, _image_of(svc))
+        if spots:
+            page = spotchecks.with_spotchecks_html(page, report, spots, lang)
         return page.encode("utf-8")
     from video_audit.report.xlsx import with_attendance as xlsx_attendance
 
-    return xlsx_attendance(data, report, lang)
+    if decided:
+        data = xlsx_attendance(data, report, lang)
+    if patrols:
+        data = live.with_patrols_xlsx(data, report, patrols, ratio, lang)
+    if spots:
+        data = spotchecks.with_spotchecks_xlsx(data, spots, lang)
+    return data
+
+
+def _image_of(svc: Service) -> Callable[[int], bytes | None]:
+    """An evidence record's frame PNG by its seq (None when it cannot be read)."""
+
+    def image_of(seq: int) -> bytes | None:
+        record = svc.store.evidence_record(seq)
+        if record is None or not record["png"]:
+            return None
+        try:
+            return svc.evidence.path_of(record["png"]).read_bytes()
+        except OSError:
+            return None
+
+    return image_of
 
 
 def _patrols(svc: Service, cls: Any) -> list[dict[str, Any]]:
     from video_audit.patrol.views import class_patrols
 
     return class_patrols(svc.store, int(cls["id"]), cls["name"], cls["institution"])
-
-
-def _with_patrols(
-    svc: Service, row: Any, fmt: str, lang: str, data: bytes, patrols: list[dict[str, Any]]
-) -> bytes:
-    """A report (as served so far: DATA) with the class's live patrols and the live head count
-    against the disc's face rolls added (video_audit/report/patrols.py)."""
-    from video_audit.report import patrols as live
-
-    ratio = float(ledger_profile().section("patrol").get("head_gap_ratio", 0.3))
-    if fmt == "json":
-        report = live.with_patrols_json(json.loads(data), patrols, ratio, lang)
-        return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
-    name = json.loads(row["files"] or "{}").get(f"json-{lang}")
-    stored = svc.reports_dir / str(row["id"]) / name if name else None
-    if stored is None or not stored.is_file():
-        return data
-    report = with_decisions(svc, row, json.loads(stored.read_bytes()))
-    if fmt == "html":
-
-        def image_of(seq: int) -> bytes | None:
-            record = svc.store.evidence_record(seq)
-            if record is None or not record["png"]:
-                return None
-            try:
-                return svc.evidence.path_of(record["png"]).read_bytes()
-            except OSError:
-                return None
-
-        page = live.with_patrols_html(data.decode("utf-8"), report, patrols, ratio, lang, image_of)
-        return page.encode("utf-8")
-    return live.with_patrols_xlsx(data, report, patrols, ratio, lang)
-
-
-def _with_spotchecks(
-    svc: Service, row: Any, fmt: str, lang: str, data: bytes, spots: list[dict[str, Any]]
-) -> bytes:
-    """A report (as served so far: DATA) with the class's spot-checks and their results."""
-    from video_audit.report import spotchecks
-
-    if fmt == "json":
-        report = spotchecks.with_spotchecks_json(json.loads(data), spots)
-        return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
-    if fmt == "html":
-        name = json.loads(row["files"] or "{}").get(f"json-{lang}")
-        stored = svc.reports_dir / str(row["id"]) / name if name else None
-        if stored is None or not stored.is_file():
-            return data
-        report = json.loads(stored.read_bytes())
-        page = spotchecks.with_spotchecks_html(data.decode("utf-8"), report, spots, lang)
-        return page.encode("utf-8")
-    return spotchecks.with_spotchecks_xlsx(data, spots, lang)
 
 
 @router.get("/api/audits/{audit_id}/faces/{name}")
