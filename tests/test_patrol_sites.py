@@ -369,3 +369,29 @@ def test_cameras_are_added_and_taken_out_of_service(tmp_path: Path, camera: str)
     _run(ws, "sites", "import", str(_schedule(tmp_path / "b.csv", camera, dead)))
     code, out, _ = _run(ws, "patrol-run", "--now", f"{DAY}T00:02", "--format", "json")
     assert json.loads(out)["plan"]["id"] != plan["id"]
+
+
+def test_a_planned_patrol_knows_its_uploaded_class(tmp_path: Path, camera: str) -> None:
+    """The plan's patrol of a class uploaded before it runs is tied to that class (class_id),
+    as a patrol started by hand is."""
+    ws = tmp_path / "ws"
+    store = Store(ws / "video-audit.sqlite")
+    try:
+        user = store.add_user("王检查", "inspector", None, "hash")
+        folder = "t1/湖关县阳光职业培训学校2026年第一期面点班"
+        (ws / "classes" / folder).mkdir(parents=True)
+        class_id = store.add_class(
+            folder.split("/")[1], "湖关县阳光职业培训学校", folder, 1, 1, user
+        )
+        import_schedule(store, _schedule(tmp_path / "s.csv", camera, free_port()), "王检查")
+        settings = PatrolSettings(seconds=1, timeout=2, per_day=2, grace_minutes=1440)
+        runner = PatrolRunner(
+            store, EvidenceLog(store, ws / "evidence"), ws, load_profile(), settings
+        )
+        runner.run_due(dt.datetime.fromisoformat(f"{DAY}T00:00:01"))
+        outcome = runner.run_due(dt.datetime.fromisoformat(f"{DAY}T23:59:00"))
+        rows = [r for p in outcome.patrolled if (r := store.patrol_row(p)) is not None]
+    finally:
+        store.close()
+    by_class = {r["class_name"]: r["class_id"] for r in rows}
+    assert by_class.get("第一期面点班") == class_id and by_class.get("第二期电工班") is None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from video_audit.evidence import Caption, EvidenceLog
 from video_audit.findings import Finding, finding
 from video_audit.media.grab import Grab, time_code
-from video_audit.patrol.stream import StreamReading, public_url, read_stream, scrub
+from video_audit.patrol.stream import StreamReading, public_url, read_stream
 from video_audit.standard import Profile, section_values
 
 if TYPE_CHECKING:
@@ -167,7 +167,6 @@ def patrol(
     reading = read_stream(
         url, seconds, timeout, rules.stall_seconds, out / f"patrol-{stamp}.mkv", reading_so_far
     )
-    reading.error = scrub(reading.error, url)
     frames: list[dict[str, Any]] = []
     # The class's attendance needs the faces on the frames even when heads are not counted.
     heads = _HeadCounter(profile) if count_heads or class_dir is not None else None

@@ -305,10 +305,15 @@ class PatrolRunner:
             raise KeyError(camera_id)
         if camera["retired"]:
             raise CameraRetired(camera_id)
-        found = class_folder(self.store, self.root / "classes", camera["institution"], class_name)
         return self.store.start_patrol(
-            camera_id, by, class_name, found[0] if found else None, plan_id, moment, due
-        )
+            camera_id, by, class_name, self._class_id(camera["institution"], class_name),
+            plan_id, moment, due,
+        )  # fmt: skip
+
+    def _class_id(self, institution: str, class_name: str) -> int | None:
+        """The uploaded class a patrol's class name means, if it is uploaded yet."""
+        found = class_folder(self.store, self.root / "classes", institution, class_name)
+        return found[0] if found else None
 
     def run(self, patrol_id: int, on_frame: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Read the camera of a started patrol and store what it found; never raises."""
@@ -368,9 +373,10 @@ class PatrolRunner:
             if m["seq"] in taken or at > now or m.get("before_drawn") or session is None:
                 continue
             state = "missed" if now - at > grace else "running"
+            class_id = self._class_id(str(session["institution"]), m["class"])
             pid = self.store.start_patrol(
-                int(session["camera_id"]), by, m["class"], None, plan["id"], m["seq"], m["at"],
-                state,
+                int(session["camera_id"]), by, m["class"], class_id, plan["id"], m["seq"],
+                m["at"], state,
             )  # fmt: skip
             if pid is None:
                 continue

@@ -173,7 +173,8 @@ def read_stream(
 
     Never takes much longer than TIMEOUT + SECONDS: an open or read that hangs past that is
     given up (the thread is left to FFmpeg's own timeouts) and reported as unreachable.
-    PROGRESS, when given, is shown the reading so far about twice a second."""
+    PROGRESS, when given, is shown the reading so far about twice a second. The reading's
+    error never holds the URL's credentials."""
     reading = StreamReading()
     done = threading.Event()
 
@@ -181,7 +182,7 @@ def read_stream(
         try:
             _read(url, seconds, timeout, stall_seconds, recording, reading, done)
         except Exception as exc:  # av.FFmpegError, OSError: the camera's fault, said in words
-            reading.error = scrub(str(exc), url) or type(exc).__name__
+            reading.error = str(exc) or type(exc).__name__
         finally:
             done.set()
 
@@ -195,6 +196,7 @@ def read_stream(
             break
         if progress is not None:
             progress(reading)
+    reading.error = scrub(reading.error, url)  # FFmpeg names the URL as it was given
     return reading
 
 
