@@ -30,6 +30,7 @@ from video_audit.faces.sheets import (
     SheetError,
     cell_text,
     embedded_in,
+    header_columns,
     header_word,
     photo_bytes,
     read_sheets,
@@ -166,21 +167,10 @@ def mask_id(pid: str) -> str:
     return pid
 
 
-def _columns(row: list[Any]) -> dict[str, int]:
-    cells = [header_word(v) for v in row]
-    found: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for word in names:
-            if word in cells:
-                found[key] = cells.index(word)
-                break
-    return found
-
-
 def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     """(index into sheet.rows, columns) of the first row naming an ID and a name column."""
     for i, (_, row) in enumerate(sheet.rows[:HEADER_ROWS]):
-        cols = _columns(row)
+        cols = header_columns(row, HEADERS)
         if "id" in cols and "name" in cols:
             return i, cols
     return None

@@ -57,6 +57,19 @@ def header_word(value: Any) -> str:
     return re.sub(r"\s+", "", text).strip("*").lower()
 
 
+def header_columns(row: list[Any], headers: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Where ROW names each of HEADERS' keys (key → its words by priority): the column of the
+    first word the row has that no earlier key took."""
+    cells = [header_word(v) for v in row]
+    found: dict[str, int] = {}
+    for key, names in headers.items():
+        for word in names:
+            if word in cells and cells.index(word) not in found.values():
+                found[key] = cells.index(word)
+                break
+    return found
+
+
 def cell_text(value: Any) -> str:
     """A cell as text: whole floats without .0, NFKC, trimmed, Excel's text quote dropped."""
     if isinstance(value, float) and value.is_integer():

@@ -21,6 +21,7 @@ from video_audit.faces.sheets import (
     Sheet,
     SheetError,
     cell_text,
+    header_columns,
     header_word,
     read_sheets,
 )
@@ -90,17 +91,6 @@ class EmployedFile:
     errors: list[str] = field(default_factory=list)
 
 
-def _columns(row: list[Any], headers: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    cells = [header_word(v) for v in row]
-    found: dict[str, int] = {}
-    for key, names in headers.items():
-        for word in names:
-            if word in cells and cells.index(word) not in found.values():
-                found[key] = cells.index(word)
-                break
-    return found
-
-
 def _tables(
     path: Path, headers: dict[str, tuple[str, ...]], needed: tuple[str, ...]
 ) -> tuple[list[tuple[Sheet, int, dict[str, int]]], list[str]]:
@@ -112,7 +102,7 @@ def _tables(
     found = []
     for sheet in sheets:
         for i, (_, row) in enumerate(sheet.rows[:HEADER_ROWS]):
-            cols = _columns(row, headers)
+            cols = header_columns(row, headers)
             if all(k in cols for k in needed):
                 found.append((sheet, i, cols))
                 break

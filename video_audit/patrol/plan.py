@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_audit.faces.sheets import HEADER_ROWS, SheetError, cell_text, header_word, read_sheets
+from video_audit.faces.sheets import (
+    HEADER_ROWS,
+    SheetError,
+    cell_text,
+    header_columns,
+    header_word,
+    read_sheets,
+)
 from video_audit.ledger.checkins import when
 from video_audit.naming import visible
 from video_audit.patrol.stream import is_stream_url, public_url
@@ -161,7 +168,7 @@ def read_schedule(path: Path) -> Schedule:
     found = False
     for sheet in sheets:
         for i, (_, row) in enumerate(sheet.rows[:HEADER_ROWS]):
-            cols = _columns(row)
+            cols = header_columns(row, SCHEDULE_HEADERS)
             if not _usable(cols):
                 continue
             found = True
@@ -178,17 +185,6 @@ def read_schedule(path: Path) -> Schedule:
             " / no header row with class, camera, date and half-day or start/end columns"
         )
     return schedule
-
-
-def _columns(row: list[Any]) -> dict[str, int]:
-    cells = [header_word(v) for v in row]
-    found: dict[str, int] = {}
-    for key, names in SCHEDULE_HEADERS.items():
-        for word in names:
-            if word in cells and cells.index(word) not in found.values():
-                found[key] = cells.index(word)
-                break
-    return found
 
 
 def _usable(cols: dict[str, int]) -> bool:
