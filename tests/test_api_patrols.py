@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routes.patrols import scrub_credentials
 from tests.streams import silent_camera
 from tests.web_fixtures import (
     INSTITUTION_A,
@@ -27,6 +26,7 @@ from tests.web_fixtures import (
 )
 from video_audit.evidence import EvidenceLog
 from video_audit.patrol.schedule import current_plan, import_schedule
+from video_audit.patrol.stream import hide_credentials
 from video_audit.patrol.words import head_gap
 from video_audit.standard import DEFAULT_PROFILE
 from video_audit.store import Store
@@ -230,7 +230,9 @@ def test_head_counts_differing_much_are_highlighted() -> None:
     assert gap([{"heads": 0}], report(0), 0.3) == (0, 0, False)
     assert head_gap([{"heads": None}], report(30), 0.3) is None
     assert head_gap([{"heads": 5}], None, 0.3) is None
-    assert scrub_credentials("open rtsp://a:b@h/x failed") == "open rtsp://***@h/x failed"
+    assert hide_credentials("open rtsp://a:b@h/x failed") == "open rtsp://***@h/x failed"
+    said = hide_credentials("GET 'https://p.cn/1.m3u8?token=t0k&ch=2' 403")
+    assert said == "GET 'https://p.cn/1.m3u8?token=***&ch=2' 403"
 
 
 def test_the_timer_runs_a_due_moment_and_stale_patrols_fail(tmp_path: Path, camera: str) -> None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from video_audit.patrol.schedule import (
     add_camera,
     import_schedule,
 )
+from video_audit.patrol.stream import hide_credentials
 from video_audit.patrol.views import class_patrols, patrol_view, plan_views, site_views
 from video_audit.patrol.words import attendance_summary, head_gap, measure_lines
 from video_audit.standard import Profile
@@ -55,12 +55,6 @@ STOPPED = (
 )
 LAST_PATROLS = 5  # a camera's patrols the site page lists
 PLANS_SHOWN = 3  # the newest plans the sites page lists
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
-
-
-def scrub_credentials(value: str) -> str:
-    """Any URL's user:password@ as ***@ (for log lines whose URL is not known here)."""
-    return _USERINFO.sub(r"\1***@", value)
 
 
 class Busy(Exception):
@@ -100,7 +94,7 @@ class LivePatrols:
             try:
                 target()
             except Exception as exc:  # a store closed under a patrol at shutdown, say
-                log.warning("巡查线程出错 / patrol thread failed: %s", scrub_credentials(str(exc)))
+                log.warning("巡查线程出错 / patrol thread failed: %s", hide_credentials(str(exc)))
             finally:
                 with self._lock:
                     self._threads.discard(thread)
@@ -139,7 +133,7 @@ class LivePatrols:
                 log.warning("巡查 #%d 未能完成，已记为失败 / patrol %d cut short", pid, pid)
             outcome = self.runner.run_due(dt.datetime.now())
         except Exception as exc:
-            said = scrub_credentials(str(exc))
+            said = hide_credentials(str(exc))
             log.warning("定时巡查未能运行 / the patrol timer failed: %s", said)
             return
         for pid in outcome.patrolled + outcome.missed:
@@ -154,7 +148,7 @@ class LivePatrols:
                     view["site"],
                     view["url"],  # the shown URL: ***@ for credentials
                     view["verdict_zh"],
-                    scrub_credentials(view["error"]),
+                    hide_credentials(view["error"]),
                 )
 
     def start_timer(self) -> None:
@@ -216,7 +210,7 @@ def patrol_json(view: dict[str, Any], lang: str) -> dict[str, Any]:
         }
         for f in view["findings_en" if lang == "en" else "findings"]
     ]
-    out["error"] = scrub_credentials(view["error"])
+    out["error"] = hide_credentials(view["error"])
     out["done"] = view["state"] != "running"
     out["card_url"] = f"/patrols/{view['id']}/card"
     return out

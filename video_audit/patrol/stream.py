@@ -89,6 +89,15 @@ def scrub(text: str, url: str) -> str:
     return _USERINFO.sub(r"\1***@", text)
 
 
+_URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def hide_credentials(text: str) -> str:
+    """TEXT (a log line, an error) with every URL in it as public_url shows it: for text whose
+    camera URL is not known here (scrub() removes a known URL's secrets wherever they show)."""
+    return _URL.sub(lambda m: public_url(m.group()), text)
+
+
 def is_stream_url(url: str) -> bool:
     """Whether URL is a network camera stream a workspace may register (STREAM_SCHEMES)."""
     parts = urlsplit(url.strip())
